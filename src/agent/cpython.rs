@@ -1,0 +1,262 @@
+//! The agent's boundary with CPython: the only module of sleepy with `unsafe` code.
+//!
+//! Everything here is a thin, checked wrapper over the C API: starting the interpreter with the
+//! configuration `python3` itself would use, the native trace function, per-code-object data kept
+//! in the code object's `co_extra` slot, and writing a frame's locals back into its fast slots.
+//! The rest of the agent works through the safe types this module hands out.
+#![allow(unsafe_code)]
+
+use std::cell::Cell;
+use std::ffi::{CStr, CString, c_int, c_void};
+use std::marker::PhantomData;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use pyo3::prelude::*;
+use pyo3::types::PyAny;
+use pyo3::{Borrowed, ffi};
+
+/// Starting the interpreter failed; the message is CPython's.
+#[derive(Debug, thiserror::Error)]
+#[error("Python failed to start: {0}")]
+pub struct InitError(pub String);
+
+fn status_result(status: ffi::PyStatus) -> Result<(), InitError> {
+    // SAFETY: PyStatus_Exception only reads the struct it is given by value.
+    if unsafe { ffi::PyStatus_Exception(status) } == 0 {
+        return Ok(());
+    }
+    let text = |p: *const std::ffi::c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: CPython's status strings are static NUL-terminated C strings.
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        }
+    };
+    let (func, msg) = (text(status.func), text(status.err_msg));
+    Err(InitError(if func.is_empty() { msg } else { format!("{func}: {msg}") }))
+}
+
+/// Starts CPython as `executable` would start: its `getpath` computes `sys.prefix`, `sys.path`
+/// and a virtualenv's site-packages from that path, and the environment (PYTHONPATH, ...) is
+/// honoured. `argv` becomes `sys.argv` as is (no option parsing).
+pub fn initialize(executable: &Path, argv: &[Vec<u8>]) -> Result<(), InitError> {
+    let exe = CString::new(executable.as_os_str().as_bytes())
+        .map_err(|_| InitError("the interpreter path contains a NUL byte".into()))?;
+    let args: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.clone()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| InitError("an argument contains a NUL byte".into()))?;
+    let mut arg_ptrs: Vec<*const std::ffi::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    let argc = isize::try_from(arg_ptrs.len()).map_err(|_| InitError("too many arguments".into()))?;
+
+    let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::uninit();
+    // SAFETY: PyConfig_InitPythonConfig fully initialises the struct it is pointed at.
+    unsafe { ffi::PyConfig_InitPythonConfig(config.as_mut_ptr()) };
+    // SAFETY: initialised just above.
+    let config = unsafe { config.assume_init_mut() };
+    config.parse_argv = 0;
+    config.install_signal_handlers = 1;
+    let result = (|| {
+        // SAFETY: the config is initialised; the strings outlive the calls, which copy them.
+        unsafe {
+            let field = &raw mut config.executable;
+            status_result(ffi::PyConfig_SetBytesString(config, field, exe.as_ptr()))?;
+            let field = &raw mut config.program_name;
+            status_result(ffi::PyConfig_SetBytesString(config, field, exe.as_ptr()))?;
+            status_result(ffi::PyConfig_SetBytesArgv(config, argc, arg_ptrs.as_mut_ptr()))?;
+            status_result(ffi::Py_InitializeFromConfig(config))
+        }
+    })();
+    // SAFETY: the config was initialised by PyConfig_InitPythonConfig and is not used again.
+    unsafe { ffi::PyConfig_Clear(config) };
+    result
+}
+
+/// Finalises the interpreter as `python3` does on exit: joins non-daemon threads, runs atexit
+/// callbacks, flushes the standard streams. Returns false if flushing failed (python3 then exits
+/// with status 120).
+pub fn finalize() -> bool {
+    // SAFETY: called once, on the main thread, holding the GIL, after the program has finished.
+    unsafe { ffi::Py_FinalizeEx() == 0 }
+}
+
+/// Tells pyo3 the current thread holds the GIL. Used once, right after [`initialize`].
+pub fn attached_token() -> Python<'static> {
+    // SAFETY: called on the thread that initialised the interpreter, which holds the GIL from
+    // Py_InitializeFromConfig until it finalises it; the agent never releases it except through
+    // `Python::detach`, which restores it before returning.
+    unsafe { Python::assume_attached() }
+}
+
+/// A trace event, as CPython delivers it to the trace function.
+pub enum TraceEvent<'a, 'py> {
+    Call,
+    Line,
+    /// The returned value; `None` when the frame is unwinding because of an exception.
+    Return(Option<Borrowed<'a, 'py, PyAny>>),
+    /// The `(type, value, traceback)` tuple.
+    Exception(Borrowed<'a, 'py, PyAny>),
+}
+
+/// The frame whose event is being delivered; valid only during the trace call.
+#[derive(Clone, Copy)]
+pub struct TracedFrame<'a> {
+    ptr: *mut ffi::PyFrameObject,
+    _life: PhantomData<&'a ffi::PyFrameObject>,
+}
+
+impl<'a> TracedFrame<'a> {
+    /// An address that identifies the frame while it lives (compare, never dereference).
+    pub fn id(&self) -> usize {
+        self.ptr as usize
+    }
+
+    pub fn line(&self) -> i32 {
+        // SAFETY: the frame is alive for the duration of the trace call.
+        unsafe { ffi::PyFrame_GetLineNumber(self.ptr) }
+    }
+
+    pub fn object<'py>(&self, py: Python<'py>) -> Borrowed<'a, 'py, PyAny> {
+        // SAFETY: the frame pointer is a valid, live object for the duration of the trace call.
+        unsafe { Borrowed::from_ptr(py, self.ptr.cast()) }
+    }
+
+    /// The per-code-object data for this frame's code, computed by `make` on first sight and
+    /// kept in the code object's `co_extra` slot until the code object dies.
+    pub fn code_info<'py>(
+        &self,
+        py: Python<'py>,
+        make: impl FnOnce(Borrowed<'_, 'py, PyAny>) -> CodeInfo,
+    ) -> &'a CodeInfo {
+        let index = *EXTRA_INDEX.get_or_init(|| {
+            // SAFETY: registering a free function is allowed at any time with the GIL held.
+            unsafe { ffi::PyUnstable_Eval_RequestCodeExtraIndex(free_code_info) }
+        });
+        // SAFETY: the frame is alive; PyFrame_GetCode returns a new reference to its code.
+        let code = unsafe { ffi::PyFrame_GetCode(self.ptr) }.cast::<ffi::PyObject>();
+        let mut extra: *mut c_void = std::ptr::null_mut();
+        // SAFETY: `code` is a live code object and `index` was obtained from CPython.
+        let found = index >= 0 && unsafe { ffi::PyUnstable_Code_GetExtra(code, index, &mut extra) } == 0;
+        if !found || extra.is_null() {
+            // SAFETY: `code` is a live code object for the duration of this call.
+            let info = Box::new(make(unsafe { Borrowed::from_ptr(py, code) }));
+            let raw = Box::into_raw(info);
+            // SAFETY: storing an owned pointer; CPython calls free_code_info when the code dies.
+            let stored = index >= 0 && unsafe { ffi::PyUnstable_Code_SetExtra(code, index, raw.cast()) } == 0;
+            if stored {
+                extra = raw.cast();
+            } else {
+                // Without a slot the info cannot be kept: leak one box per code object rather
+                // than fail the trace (this only happens if CPython runs out of extra slots).
+                // SAFETY: clearing the error state left by the failed call.
+                unsafe { ffi::PyErr_Clear() };
+                extra = raw.cast();
+            }
+        }
+        // SAFETY: the frame holds a reference to its code, so dropping ours keeps it alive.
+        unsafe { ffi::Py_DECREF(code) };
+        // SAFETY: `extra` points to a CodeInfo owned by the code object, which outlives the frame
+        // borrow 'a; CodeInfo is only mutated through Cells.
+        unsafe { &*extra.cast::<CodeInfo>() }
+    }
+}
+
+static EXTRA_INDEX: OnceLock<ffi::Py_ssize_t> = OnceLock::new();
+
+unsafe extern "C" fn free_code_info(extra: *mut c_void) {
+    if !extra.is_null() {
+        // SAFETY: every non-null extra in our slot was made by Box::into_raw in code_info.
+        drop(unsafe { Box::from_raw(extra.cast::<CodeInfo>()) });
+    }
+}
+
+/// What the tracer knows about one code object, computed once.
+#[derive(Debug)]
+pub struct CodeInfo {
+    /// User code is traced line by line; library code only at calls and returns.
+    pub user: bool,
+    /// Index into the tracer's table of canonical file names.
+    pub file: u32,
+    pub first_line: i32,
+    /// `co_name`, which function breakpoints match.
+    pub name: String,
+    /// A generator or coroutine: pdb does not stop at its yields when stepping over lines.
+    pub generator: bool,
+    /// Breakpoint lines in this code's file, refreshed when the table's generation changes.
+    pub breaks_generation: Cell<u64>,
+    pub break_lines: std::cell::RefCell<Vec<u32>>,
+    /// A `break FUNC` names this code object.
+    pub function_break: Cell<bool>,
+}
+
+/// The Rust side of the trace function; see [`set_trace`].
+pub type TraceHandler = for<'a, 'py> fn(Python<'py>, TracedFrame<'a>, TraceEvent<'a, 'py>) -> bool;
+
+static HANDLER: OnceLock<TraceHandler> = OnceLock::new();
+
+unsafe extern "C" fn trampoline(
+    _obj: *mut ffi::PyObject,
+    frame: *mut ffi::PyFrameObject,
+    what: c_int,
+    arg: *mut ffi::PyObject,
+) -> c_int {
+    let Some(handler) = HANDLER.get() else { return 0 };
+    // SAFETY: CPython calls the trace function with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    let frame = TracedFrame { ptr: frame, _life: PhantomData };
+    let event = match what {
+        ffi::PyTrace_CALL => TraceEvent::Call,
+        ffi::PyTrace_LINE => TraceEvent::Line,
+        ffi::PyTrace_RETURN => TraceEvent::Return(if arg.is_null() {
+            None
+        } else {
+            // SAFETY: CPython passes a borrowed reference valid during the call.
+            Some(unsafe { Borrowed::from_ptr(py, arg) })
+        }),
+        ffi::PyTrace_EXCEPTION if !arg.is_null() => {
+            // SAFETY: as above.
+            TraceEvent::Exception(unsafe { Borrowed::from_ptr(py, arg) })
+        }
+        _ => return 0,
+    };
+    // A handler that fails must not break the program: errors are reported by the handler
+    // itself, and the trace function always returns success.
+    let _ = handler(py, frame, event);
+    0
+}
+
+/// Installs (or removes) the native trace function on the calling thread only.
+pub fn set_trace(_py: Python<'_>, handler: Option<TraceHandler>) {
+    match handler {
+        Some(h) => {
+            let _ = HANDLER.set(h);
+            // SAFETY: the GIL is held (the token proves it); the trampoline is a valid tracer.
+            unsafe { ffi::PyEval_SetTrace(Some(trampoline), std::ptr::null_mut()) };
+        }
+        // SAFETY: as above; removing the trace function is always allowed.
+        None => unsafe { ffi::PyEval_SetTrace(None, std::ptr::null_mut()) },
+    }
+}
+
+/// Copies a frame's `f_locals` mapping back into its fast locals and cells, so that writes made
+/// through `f_locals` take effect (3.11/3.12; on 3.13 `f_locals` writes through by itself).
+pub fn locals_to_fast(frame: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = frame.py();
+    let frame_type = py.import("types")?.getattr("FrameType")?;
+    if !frame.is_instance(&frame_type)? {
+        return Err(pyo3::exceptions::PyTypeError::new_err("not a frame"));
+    }
+    #[cfg(not(Py_3_13))]
+    // SAFETY: `frame` is a live frame object (checked above) and the GIL is held.
+    unsafe {
+        ffi::PyFrame_LocalsToFast(frame.as_ptr().cast(), 0)
+    };
+    if PyErr::occurred(py) {
+        return Err(PyErr::fetch(py));
+    }
+    Ok(())
+}

@@ -1,0 +1,289 @@
+//! The agent: the debuggee process. It is the sleepy binary started as `sleepy __agent`, with
+//! the control socket as its stdin; it embeds CPython, runs the user's program under the native
+//! trace hook, and answers the front end's requests while the program is stopped.
+//!
+//! Start-up order matters: the program's real stdin and a crash pipe arrive over the socket
+//! (SCM_RIGHTS) before anything else, the terminal becomes the agent's controlling terminal, and
+//! only then does CPython start, so that the program sees exactly the process `python3` would be.
+
+pub mod breakpoints;
+pub mod channel;
+pub mod cpython;
+pub mod interpreter;
+pub mod tracer;
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{IoSliceMut, Write};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+
+use anyhow::{Context, anyhow, bail};
+use pyo3::prelude::*;
+use pyo3::types::PyModule;
+use pyo3::wrap_pyfunction;
+use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+
+use self::channel::Channel;
+use self::tracer::{Helpers, Tracer};
+use crate::protocol::{AgentMessage, Finish, Launch, Request, RunMode, Target};
+
+const RUNNER_PY: &str = include_str!("py/sleepy_runner.py");
+const INSPECT_PY: &str = include_str!("py/sleepy_inspect.py");
+
+/// Exit status when the agent itself fails before the program could run.
+const AGENT_FAILURE: i32 = 70;
+
+/// Entry point of `sleepy __agent`; returns the process exit status.
+pub fn main() -> i32 {
+    let mut channel_stream = None;
+    match start(&mut channel_stream) {
+        Ok(status) => status,
+        Err(err) => {
+            // Tell the front end if the channel exists; the program's stderr is not ours.
+            if let Some(stream) = channel_stream.as_mut() {
+                let msg = AgentMessage::LaunchFailed { message: format!("{err:#}"), exit_code: AGENT_FAILURE };
+                let _ = crate::protocol::send(stream, &msg);
+            }
+            AGENT_FAILURE
+        }
+    }
+}
+
+/// Receives the fds the front end passes: the program's stdin and the crash-report pipe.
+fn receive_fds(control: &UnixStream) -> anyhow::Result<Vec<OwnedFd>> {
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(2))];
+    let mut ancillary = RecvAncillaryBuffer::new(&mut space);
+    let mut byte = [0u8; 1];
+    let got = rustix::net::recvmsg(
+        control,
+        &mut [IoSliceMut::new(&mut byte)],
+        &mut ancillary,
+        RecvFlags::CMSG_CLOEXEC,
+    )
+    .context("receiving the program's stdin from the front end")?;
+    if got.bytes != 1 {
+        bail!("the front end closed the channel before sending the program's stdin");
+    }
+    let mut fds = Vec::new();
+    for msg in ancillary.drain() {
+        if let RecvAncillaryMessage::ScmRights(received) = msg {
+            fds.extend(received);
+        }
+    }
+    Ok(fds)
+}
+
+fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
+    // The control socket arrives as stdin; keep it on a close-on-exec descriptor of its own so
+    // the program's subprocesses never inherit it.
+    let control = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdin(), 3).context("taking the control socket")?;
+    let stream = UnixStream::from(control);
+    *channel_stream = Some(stream.try_clone().context("cloning the control socket")?);
+    let mut fds = receive_fds(&stream)?.into_iter();
+    let (Some(program_stdin), Some(crash)) = (fds.next(), fds.next()) else {
+        bail!("the front end sent the wrong descriptors");
+    };
+    rustix::stdio::dup2_stdin(&program_stdin).context("installing the program's stdin")?;
+    drop(program_stdin);
+
+    let mut channel = Channel::new(stream, None);
+    let launch = match channel.receive_blocking()? {
+        Some(Request::Launch(launch)) => launch,
+        Some(_) => bail!("the front end's first message was not a launch"),
+        None => return Ok(0),
+    };
+    if launch.sync_markers {
+        // The program runs in the front end's pseudo-terminal, as its controlling terminal, like
+        // a shell would start it: job control and Ctrl-C then behave as in a real terminal.
+        let _ = rustix::process::setsid();
+        let _ = rustix::process::ioctl_tiocsctty(rustix::stdio::stdin());
+        let sync = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3).context("duplicating the terminal")?;
+        channel.set_sync(Some(File::from(sync)));
+    }
+
+    let path_var = std::env::var("PATH").ok();
+    let venv = std::env::var("VIRTUAL_ENV").ok();
+    let executable = match interpreter::choose(path_var.as_deref(), venv.as_deref()) {
+        Ok(exe) => exe,
+        Err(e) => {
+            channel.send(&AgentMessage::LaunchFailed { message: e.to_string(), exit_code: 2 })?;
+            return Ok(2);
+        }
+    };
+    let mut argv: Vec<Vec<u8>> = vec![match &launch.target {
+        Target::Script { argv0, .. } => argv0.clone().into_bytes(),
+        Target::Module { .. } => b"-m".to_vec(),
+    }];
+    argv.extend(launch.args.iter().cloned());
+    cpython::initialize(&executable, &argv)?;
+    let py = cpython::attached_token();
+    let status = run_program(py, channel, &launch, crash)?;
+    Ok(status)
+}
+
+fn load_module<'py>(py: Python<'py>, source: &str, file: &str, name: &str) -> anyhow::Result<Bound<'py, PyModule>> {
+    let code = CString::new(source)?;
+    let file = CString::new(file)?;
+    let name = CString::new(name)?;
+    PyModule::from_code(py, &code, &file, &name).map_err(|e| anyhow!("loading sleepy's {file:?}: {e}"))
+}
+
+#[pyfunction]
+fn start_tracing(py: Python<'_>) -> PyResult<()> {
+    // The frames already running are sleepy's own: they must never report lines.
+    let mut frame = py.import("sys")?.call_method1("_getframe", (0,))?;
+    while !frame.is_none() {
+        frame.setattr("f_trace_lines", false)?;
+        frame = frame.getattr("f_back")?;
+    }
+    cpython::set_trace(py, Some(tracer::handle));
+    Ok(())
+}
+
+#[pyfunction]
+fn stop_tracing(py: Python<'_>) {
+    cpython::set_trace(py, None);
+}
+
+#[pyfunction]
+fn breakpoint_called(py: Python<'_>) {
+    tracer::breakpoint_called(py);
+}
+
+#[pyfunction]
+fn forked_child(py: Python<'_>) {
+    cpython::set_trace(py, None);
+    tracer::forget_in_child();
+}
+
+#[pyfunction]
+fn locals_to_fast(frame: &Bound<'_, PyAny>) -> PyResult<()> {
+    cpython::locals_to_fast(frame)
+}
+
+fn native_module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+    let m = PyModule::new(py, "_sleepy_native")?;
+    m.add_function(wrap_pyfunction!(start_tracing, &m)?)?;
+    m.add_function(wrap_pyfunction!(stop_tracing, &m)?)?;
+    m.add_function(wrap_pyfunction!(breakpoint_called, &m)?)?;
+    m.add_function(wrap_pyfunction!(forked_child, &m)?)?;
+    m.add_function(wrap_pyfunction!(locals_to_fast, &m)?)?;
+    Ok(m)
+}
+
+fn run_program(py: Python<'_>, mut channel: Channel, launch: &Launch, crash: OwnedFd) -> anyhow::Result<i32> {
+    let runner = load_module(py, RUNNER_PY, "<sleepy>/runner.py", "_sleepy_runner")?;
+    let inspect = load_module(py, INSPECT_PY, "<sleepy>/inspect.py", "_sleepy_inspect")?;
+    let native = native_module(py)?;
+    let py_err = |e: PyErr| anyhow!("{e}");
+
+    let (kind, target, root, main_file) = match &launch.target {
+        Target::Script { path, .. } => {
+            let path = path.display().to_string();
+            let root = std::path::Path::new(&path).parent().map(|p| p.display().to_string()).unwrap_or_default();
+            ("script", path.clone(), root, Some(path))
+        }
+        Target::Module { name } => {
+            let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_else(|_| ".".into());
+            ("module", name.clone(), cwd, None)
+        }
+    };
+    runner.getattr("set_path0")?.call1((kind, &target)).map_err(py_err)?;
+    let project = inspect
+        .getattr("Project")?
+        .call1((&root, main_file.as_deref(), launch.trace.clone()))
+        .map_err(py_err)?;
+    let root = std::fs::canonicalize(&root).map(|p| p.display().to_string()).unwrap_or(root);
+
+    // A native crash (segfault, abort) writes the Python stack into the crash pipe, which the
+    // front end reports; the pipe must stay open for the life of the process.
+    let faulthandler = py.import("faulthandler")?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("file", crash.as_raw_fd())?;
+    kwargs.set_item("all_threads", true)?;
+    faulthandler.call_method("enable", (), Some(&kwargs)).map_err(py_err)?;
+    std::mem::forget(crash);
+
+    runner.getattr("install_hooks")?.call1((&native,)).map_err(py_err)?;
+
+    let code = if let Target::Script { path, .. } = &launch.target {
+        let result: (Py<PyAny>, Option<String>) =
+            runner.getattr("compile_script")?.call1((path.display().to_string(),))?.extract()?;
+        match result {
+            (_, Some(message)) => {
+                let (message, exit_code) = if message.starts_with("can't open file") {
+                    (message, 2)
+                } else {
+                    (format!("cannot run {}: it does not compile:\n{message}", path.display()), 1)
+                };
+                channel.send(&AgentMessage::LaunchFailed { message, exit_code })?;
+                return Ok(exit_code);
+            }
+            (code, None) => Some(code),
+        }
+    } else {
+        None
+    };
+
+    let helpers = Helpers {
+        inspect: inspect.clone().unbind(),
+        runner: runner.clone().unbind(),
+        native: native.clone().unbind(),
+        project: project.unbind(),
+        project_root: root,
+    };
+    tracer::install(Tracer::new(launch.mode, channel, helpers));
+
+    let start = native.getattr("start_tracing")?;
+    let stop = native.getattr("stop_tracing")?;
+    let outcome = match code {
+        Some(code) => runner.getattr("run_script")?.call1((&target, code, &start, &stop)),
+        None => runner.getattr("run_module")?.call1((&target, &start, &stop)),
+    }
+    .map_err(py_err)?;
+    let (kind, value): (String, Bound<'_, PyAny>) = outcome.extract()?;
+
+    let mut exception = None;
+    let mut signal = None;
+    let status = match kind.as_str() {
+        "ok" => 0,
+        "exit" => runner.getattr("exit_status")?.call1((&value,))?.extract::<i32>()?,
+        _ => {
+            let description: String = runner.getattr("report_uncaught")?.call1((&value,))?.extract()?;
+            if launch.mode == RunMode::Debug {
+                let desc = description.clone();
+                tracer::with(|t| t.post_mortem(py, &value, desc));
+            }
+            if value.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>() {
+                signal = Some(rustix::process::Signal::INT.as_raw());
+            }
+            exception = Some(description);
+            1
+        }
+    };
+    drop(value);
+    drop(outcome);
+
+    let tick = tracer::with(|t| t.tick()).unwrap_or(0);
+    let mut channel = take_channel();
+    drop((runner, inspect, native, start, stop, faulthandler, kwargs));
+    let flushed = cpython::finalize();
+    let status = if !flushed && status == 0 { 120 } else { status };
+    if let Some(channel) = channel.as_mut() {
+        let sync = channel.mark();
+        let finish = Finish { exit_code: status, tick, exception, signal };
+        let _ = channel.send(&AgentMessage::Finished { finish, sync });
+    }
+    let _ = std::io::stdout().flush();
+    if let Some(sig) = signal {
+        // python3 ends an uncaught KeyboardInterrupt by dying of SIGINT; so does the agent.
+        let _ = signal_hook::low_level::emulate_default_handler(sig);
+    }
+    Ok(status)
+}
+
+fn take_channel() -> Option<Channel> {
+    tracer::take().map(Tracer::into_channel)
+}

@@ -1,0 +1,422 @@
+"""What the sleepy agent needs from Python while the program is stopped.
+
+The agent's trace hook is native; it calls into this module only at a stop or the first time it
+meets a code object: to decide whether code is the user's, to describe the stack, to evaluate and
+execute in a frame, to find the lines that have code, and to turn a breakpoint location typed by
+the user into a file and line. Outputs follow pdb's formats, since sleepy speaks pdb's language.
+
+Nothing here runs on the hot path of the program.
+"""
+
+import fnmatch
+import inspect
+import linecache
+import os
+import pprint
+import site
+import sys
+import sysconfig
+import traceback
+import types
+
+SLEEPY_PREFIX = "<sleepy"
+
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def canonical(filename):
+    """The name a file is known by in breakpoint tables: its real absolute path, or the
+    pseudo-name itself (``<string>``, ``<frozen ...>``)."""
+    if not filename or (filename.startswith("<") and filename.endswith(">")):
+        return filename
+    return os.path.realpath(filename)
+
+
+def _is_within(path, root):
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+class Project:
+    """Decides which code is the user's: files under the project directory, minus the standard
+    library, site-packages and anything else an installation owns, plus whatever ``--trace``
+    names (by module name or path glob)."""
+
+    def __init__(self, root, main_file, trace_globs):
+        self.root = os.path.realpath(root)
+        self.main_file = canonical(main_file) if main_file else None
+        self.globs = list(trace_globs)
+        library = set()
+        paths = sysconfig.get_paths()
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            if paths.get(key):
+                library.add(os.path.realpath(paths[key]))
+        try:
+            library.update(os.path.realpath(p) for p in site.getsitepackages())
+        except Exception:  # noqa: BLE001 - some embedded builds lack it
+            pass
+        try:
+            library.add(os.path.realpath(site.getusersitepackages()))
+        except Exception:  # noqa: BLE001
+            pass
+        for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+            library.add(os.path.realpath(prefix))
+        # A library directory that *contains* the project (a script run from inside the stdlib,
+        # like CPython's own test modules) must not hide the project itself.
+        self.library = sorted(p for p in library if not _is_within(self.root, p))
+        self._cache = {}
+
+    def is_user(self, filename, module_name):
+        key = (filename, module_name)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._decide(filename, module_name)
+            self._cache[key] = hit
+        return hit
+
+    def _decide(self, filename, module_name):
+        if not filename or filename.startswith(SLEEPY_PREFIX):
+            return False
+        path = canonical(filename)
+        for glob in self.globs:
+            if module_name and fnmatch.fnmatchcase(module_name, glob):
+                return True
+            if fnmatch.fnmatchcase(path, glob) or fnmatch.fnmatchcase(filename, glob):
+                return True
+        if filename.startswith("<"):
+            return False
+        if path == self.main_file:
+            return True
+        if not _is_within(path, self.root):
+            return False
+        return not any(_is_within(path, lib) for lib in self.library)
+
+
+def describe_code(project, code, module_name):
+    """``(user, canonical file, first line, is generator)`` for a code object seen the first time."""
+    return (
+        project.is_user(code.co_filename, module_name),
+        canonical(code.co_filename),
+        code.co_firstlineno,
+        bool(code.co_flags & _GENERATOR_FLAGS),
+    )
+
+
+# --- the stack ------------------------------------------------------------------------------
+
+
+def live_stack(frame):
+    """``[(frame, line)]`` from the program's first frame to ``frame``, without sleepy's own."""
+    out = []
+    f = frame
+    while f is not None and not f.f_code.co_filename.startswith(SLEEPY_PREFIX):
+        out.append((f, f.f_lineno))
+        f = f.f_back
+    out.reverse()
+    return out
+
+
+def traceback_stack(tb):
+    """``[(frame, line)]`` along a traceback, for a post-mortem stop."""
+    out = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(SLEEPY_PREFIX):
+            out.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return out
+
+
+def frame_info(project, frame, line):
+    """``(file, line, co_name, qualname, source line, user)`` for one frame."""
+    code = frame.f_code
+    source = linecache.getline(code.co_filename, line, frame.f_globals).strip()
+    qualname = getattr(code, "co_qualname", code.co_name)
+    module_name = frame.f_globals.get("__name__") if isinstance(frame.f_globals, dict) else None
+    return (
+        code.co_filename,
+        line,
+        code.co_name or "<lambda>",
+        qualname,
+        source,
+        project.is_user(code.co_filename, module_name),
+    )
+
+
+def safe_repr(value):
+    try:
+        return repr(value)
+    except BaseException as e:  # noqa: B036 - a broken __repr__ is the program's, not ours
+        return "<repr raised %s>" % error_text(e)
+
+
+# --- evaluating in a frame ------------------------------------------------------------------
+
+
+def error_text(exc):
+    """pdb's one-line error text for an exception."""
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
+def _whatis(value):
+    code = None
+    try:
+        code = value.__func__.__code__
+    except Exception:  # noqa: BLE001
+        pass
+    if code:
+        return "Method %s" % code.co_name
+    try:
+        code = value.__code__
+    except Exception:  # noqa: BLE001
+        pass
+    if code:
+        return "Function %s" % code.co_name
+    if value.__class__ is type:
+        return "Class %s.%s" % (value.__module__, value.__qualname__)
+    return str(type(value))
+
+
+def evaluate(frame, expr, style):
+    """``(True, text)`` or ``(False, error)``; style is ``repr``, ``pretty`` or ``whatis``."""
+    try:
+        value = eval(expr, frame.f_globals, frame.f_locals)
+        if style == "pretty":
+            return True, pprint.pformat(value)
+        if style == "whatis":
+            return True, _whatis(value)
+        return True, repr(value)
+    except BaseException as e:  # noqa: B036 - pdb reports anything the expression raises
+        return False, error_text(e)
+
+
+def evaluate_value(frame, expr):
+    """The value itself, or the exception it raised (for displays, compared by value)."""
+    try:
+        return True, eval(expr, frame.f_globals, frame.f_locals)
+    except BaseException as e:  # noqa: B036
+        return False, e
+
+
+def display_text(ok, value):
+    return safe_repr(value) if ok else "*** " + error_text(value)
+
+
+def display_changed(old_ok, old, new_ok, new):
+    if old_ok != new_ok:
+        return True
+    if not new_ok:
+        return error_text(old) != error_text(new)
+    try:
+        return new is not old and bool(new != old)
+    except BaseException:  # noqa: B036 - an __eq__ that raises counts as a change
+        return True
+
+
+def execute(frame, source, locals_to_fast):
+    """Runs a statement in the frame, as pdb's ``!stmt``: expression statements show their repr,
+    and assignments write the frame's variables for real. Returns ``(ok, lines)``."""
+    try:
+        code = compile(source + "\n", "<stdin>", "single")
+    except BaseException as e:  # noqa: B036
+        return False, [error_text(e)]
+    globs = frame.f_globals
+    locs = frame.f_locals  # read once: on 3.11/3.12 each read re-syncs from the fast locals
+    shown = []
+
+    def displayhook(value):
+        if value is not None:
+            shown.append(safe_repr(value))
+
+    saved = sys.displayhook
+    sys.displayhook = displayhook
+    try:
+        exec(code, globs, locs)
+        return True, shown
+    except BaseException as e:  # noqa: B036
+        return False, shown + [error_text(e)]
+    finally:
+        sys.displayhook = saved
+        if locs is not globs:
+            locals_to_fast(frame)
+
+
+def frame_args(frame):
+    """``[(name, repr or None)]`` for the frame's arguments, as pdb's ``args``."""
+    code = frame.f_code
+    values = frame.f_locals
+    n = code.co_argcount + code.co_kwonlyargcount
+    if code.co_flags & inspect.CO_VARARGS:
+        n += 1
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        n += 1
+    return [
+        (name, safe_repr(values[name]) if name in values else None) for name in code.co_varnames[:n]
+    ]
+
+
+# --- source ---------------------------------------------------------------------------------
+
+
+def source_lines(filename, frame):
+    """The file's lines as the program's linecache sees them (zip imports included)."""
+    globs = frame.f_globals if frame is not None else None
+    return [line.rstrip("\r\n") for line in linecache.getlines(filename, globs)]
+
+
+def function_source(frame):
+    """``(first line, lines)`` of the function running in the frame, as pdb's ``ll``."""
+    try:
+        lines, first = inspect.getsourcelines(frame)
+    except (OSError, TypeError) as e:
+        return False, str(e)
+    return True, (max(1, first), [line.rstrip("\r\n") for line in lines])
+
+
+_code_lines_cache = {}
+
+
+def code_lines(filename):
+    """The sorted line numbers that have code in a file: the lines a line event can stop on."""
+    path = canonical(filename)
+    cached = _code_lines_cache.get(path)
+    if cached is not None:
+        return cached
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+        code = compile(source, path, "exec", dont_inherit=True)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    lines = set()
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        for _start, _end, line in c.co_lines():
+            if line:
+                lines.add(line)
+        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    result = sorted(lines)
+    _code_lines_cache[path] = result
+    return result
+
+
+def _lookup_file(name, project_root):
+    """A file named in a breakpoint, found the way pdb's lookupmodule finds it."""
+    candidates = [name]
+    if not os.path.splitext(name)[1]:
+        candidates.append(name + ".py")
+    for cand in candidates:
+        if os.path.isabs(cand):
+            if os.path.exists(cand):
+                return cand
+            continue
+        for base in [os.getcwd(), project_root] + [p for p in sys.path if isinstance(p, str)]:
+            full = os.path.join(base or os.getcwd(), cand)
+            if os.path.exists(full):
+                return full
+    return None
+
+
+def _find_def(funcname, filename):
+    """pdb's find_function: the line of ``def funcname(`` in a file."""
+    import re
+
+    pattern = re.compile(r"def\s+%s\s*[(]" % re.escape(funcname))
+    try:
+        with open(filename, encoding="utf-8", errors="replace") as f:
+            for lineno, line in enumerate(f, 1):
+                if pattern.match(line.lstrip()):
+                    return lineno
+    except OSError:
+        return None
+    return None
+
+
+def _describe_gap(path, line, lines):
+    after = [n for n in lines if n > line]
+    before = [n for n in lines if n < line]
+    near = []
+    if before:
+        near.append(str(before[-1]))
+    if after:
+        near.append(str(after[0]))
+    hint = " (nearest lines with code: %s)" % " and ".join(near) if near else ""
+    total = len(linecache.getlines(path))
+    if line > total:
+        return "Line %d is past the end of %s, which has %d lines" % (line, path, total)
+    return "Line %d of %s has no code: it is blank, a comment, or inside a statement%s" % (
+        line,
+        path,
+        hint,
+    )
+
+
+def resolve_location(frame, location, project_root):
+    """Turns ``[FILE:]LINE`` or ``FUNC`` into ``(True, (file, line, funcname or None))``, or
+    ``(False, message)``; the line must have code."""
+    arg = location.strip()
+    funcname = None
+    filename = None
+    colon = arg.rfind(":")
+    if colon >= 0:
+        name = arg[:colon].rstrip()
+        found = _lookup_file(name, project_root)
+        if not found:
+            return False, "%r not found from sys.path" % name
+        filename = found
+        arg = arg[colon + 1 :].lstrip()
+        try:
+            line = int(arg)
+        except ValueError:
+            return False, "Bad lineno: %s" % arg
+    else:
+        try:
+            line = int(arg)
+        except ValueError:
+            resolved = _resolve_function(frame, arg, project_root)
+            if resolved is None:
+                return False, (
+                    "The specified object %r is not a function or was not found along sys.path."
+                    % arg
+                )
+            filename, line, funcname = resolved
+    if filename is None:
+        filename = frame.f_code.co_filename if frame is not None else None
+        if filename is None:
+            return False, "No file to set a breakpoint in"
+    path = canonical(filename)
+    lines = code_lines(path)
+    if lines is None:
+        return False, "Cannot read Python code from %s" % path
+    if funcname is None and line not in lines:
+        return False, _describe_gap(path, line, lines)
+    return True, (path, line, funcname)
+
+
+def _resolve_function(frame, name, project_root):
+    try:
+        func = eval(name, frame.f_globals, frame.f_locals) if frame is not None else None
+    except BaseException:  # noqa: B036 - not an expression in scope: try the source
+        func = None
+    if hasattr(func, "__func__"):
+        func = func.__func__
+    code = getattr(func, "__code__", None)
+    if isinstance(code, types.CodeType):
+        return code.co_filename, code.co_firstlineno, code.co_name
+    parts = name.strip().strip("'").split(".")
+    if parts and parts[0] == "self":
+        parts = parts[1:]
+    if not parts or not parts[0]:
+        return None
+    filename = frame.f_code.co_filename if frame is not None else None
+    item = parts[0]
+    if len(parts) > 1:
+        module_file = _lookup_file(parts[0], project_root)
+        if module_file:
+            filename = module_file
+        item = parts[-1]
+    if not filename:
+        return None
+    line = _find_def(item, filename)
+    if line is None:
+        return None
+    return filename, line, item

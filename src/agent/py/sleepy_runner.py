@@ -1,0 +1,166 @@
+"""Runs the user's program the way ``python3`` runs it, inside the sleepy agent.
+
+The agent (Rust) starts CPython with the same configuration as the ``python3`` the user would
+run, then calls into this module to set ``sys.path[0]``, compile the script, and run it or the
+``-m`` module with tracing switched on only around the program itself. Outcomes come back as
+``(kind, value)`` tuples so the agent decides what happens next (a post-mortem stop, an exit
+code); this module never exits the process itself.
+
+Frames of this module are never shown to the user: every code object here has a file name that
+starts with ``<sleepy``, which the agent treats as its own.
+"""
+
+import os
+import sys
+
+SLEEPY_PREFIX = "<sleepy"
+
+
+def set_path0(kind, target):
+    """Puts the script's directory (or, for ``-m``, the current directory) first on sys.path,
+    as python3 does unless -P / PYTHONSAFEPATH asks it not to."""
+    if sys.flags.safe_path:
+        return
+    if kind == "script":
+        sys.path.insert(0, os.path.dirname(os.path.realpath(target)))
+    else:
+        sys.path.insert(0, os.getcwd())
+
+
+def compile_script(path):
+    """Returns ``(code, None)``, or ``(None, message)`` when the script cannot be compiled; the
+    message is what python3 prints for it (file, line, the caret, the error)."""
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        return None, "can't open file %r: [Errno %d] %s" % (path, e.errno, e.strerror)
+    try:
+        return compile(source, path, "exec", dont_inherit=True), None
+    except (SyntaxError, ValueError) as e:
+        import traceback
+
+        return None, "".join(traceback.format_exception_only(type(e), e)).rstrip("\n")
+
+
+def _outcome(run, start, stop):
+    start()
+    try:
+        run()
+    except SystemExit as e:
+        stop()
+        return ("exit", e)
+    except BaseException as e:  # noqa: B036 - the program's own uncaught exception
+        stop()
+        return ("exception", e)
+    stop()
+    return ("ok", None)
+
+
+def run_script(path, code, start, stop):
+    """Runs compiled script ``code`` as ``__main__``, like ``PyRun_SimpleFile`` does."""
+    import __main__
+    from importlib.machinery import SourceFileLoader
+
+    globs = __main__.__dict__
+    globs["__file__"] = path
+    globs["__cached__"] = None
+    globs["__loader__"] = SourceFileLoader("__main__", path)
+    return _outcome(lambda: exec(code, globs), start, stop)
+
+
+def run_module(name, start, stop):
+    """Runs module ``name`` as ``__main__`` exactly as ``python3 -m`` does (through runpy)."""
+    import runpy
+
+    return _outcome(lambda: runpy._run_module_as_main(name, alter_argv=True), start, stop)
+
+
+def strip_own_frames(exc):
+    """Drops sleepy's frames from the head of the exception's traceback and returns it."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(SLEEPY_PREFIX):
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+    return tb
+
+
+def report_uncaught(exc):
+    """Prints an uncaught exception through sys.excepthook, as python3 does, and records it in
+    sys.last_* . Returns the one-line description pdb shows."""
+    tb = strip_own_frames(exc)
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
+    if hasattr(sys, "last_exc") or sys.version_info >= (3, 12):
+        sys.last_exc = exc
+    hook = getattr(sys, "excepthook", None)
+    try:
+        if hook is None:
+            raise RuntimeError("lost sys.excepthook")
+        hook(type(exc), exc, tb)
+    except BaseException as hook_error:  # noqa: B036 - mirrors PyErr_Display's fallback
+        import traceback
+
+        err = sys.stderr if sys.stderr is not None else sys.__stderr__
+        if err is not None:
+            if not isinstance(hook_error, RuntimeError) or hook is not None:
+                err.write("Error in sys.excepthook:\n")
+                traceback.print_exception(hook_error, file=err)
+                err.write("\nOriginal exception was:\n")
+            traceback.print_exception(type(exc), exc, tb, file=err)
+    flush_std()
+    return describe(exc)
+
+
+def describe(exc):
+    import traceback
+
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
+def exit_status(exc):
+    """The process exit status for a SystemExit, as python3 computes it; a non-integer code is
+    printed to stderr first."""
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        try:
+            return int(code)
+        except (OverflowError, ValueError):
+            return -1
+    err = sys.stderr
+    try:
+        if err is not None:
+            err.write(str(code))
+            err.write("\n")
+        elif sys.__stderr__ is not None:
+            sys.__stderr__.write(str(code) + "\n")
+    except Exception:  # noqa: BLE001 - python3 ignores a failing stderr here too
+        pass
+    flush_std()
+    return 1
+
+
+def flush_std():
+    """Flushes the program's stdout and stderr so that what it printed reaches the terminal
+    before sleepy says anything."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # noqa: BLE001 - a broken stream must not stop the debugger
+            pass
+
+
+def install_hooks(native):
+    """``breakpoint()`` stops in sleepy; a forked child of the program runs untraced."""
+
+    def breakpointhook(*args, **kwargs):
+        if os.environ.get("PYTHONBREAKPOINT") == "0":
+            return None
+        native.breakpoint_called()
+        return None
+
+    sys.breakpointhook = breakpointhook
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=native.forked_child)

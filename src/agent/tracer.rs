@@ -1,0 +1,916 @@
+//! The trace hook's logic: counting ticks, deciding where to stop, and the conversation with the
+//! front end while the program is stopped.
+//!
+//! CPython calls [`handle`] (through the trampoline in `cpython.rs`) for every trace event of the
+//! main thread. The hot path is a line event while the program simply runs: the tick counter
+//! moves and, with no breakpoint enabled, nothing else happens. Library code never gets here for
+//! lines: its frames have `f_trace_lines` switched off at their call event.
+//!
+//! Stepping follows pdb's rules (bdb's `stop_here`, `set_next`, `set_return`, `set_until`), so that
+//! `sleepy --batch` transcripts read like pdb sessions.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyModule, PyTuple};
+
+use super::breakpoints::{BreakpointTable, NewBreakpoint};
+use super::channel::Channel;
+use super::cpython::{CodeInfo, TraceEvent, TracedFrame};
+use crate::protocol::{
+    AgentMessage, ArgValue, DisplayChange, EvalStyle, FrameInfo, Reply, Request, Resume, RunMode, Stop,
+    StopReason,
+};
+
+thread_local! {
+    static TRACER: RefCell<Option<Tracer>> = const { RefCell::new(None) };
+}
+
+/// Set in a child the program forked: it must never talk to the front end.
+static IN_FORKED_CHILD: AtomicBool = AtomicBool::new(false);
+
+/// The Python helpers the tracer calls at stops.
+pub struct Helpers {
+    pub inspect: Py<PyModule>,
+    pub runner: Py<PyModule>,
+    pub native: Py<PyModule>,
+    pub project: Py<PyAny>,
+    pub project_root: String,
+}
+
+/// A frame the stepping state refers to; holding it keeps its address from being reused.
+struct FrameKey {
+    id: usize,
+    _keep: Py<PyAny>,
+}
+
+impl FrameKey {
+    fn of(frame: &Bound<'_, PyAny>) -> FrameKey {
+        FrameKey { id: frame.as_ptr() as usize, _keep: frame.clone().unbind() }
+    }
+}
+
+/// Where the program should stop next, besides breakpoints (bdb's stopframe/returnframe).
+enum Mode {
+    /// Stop at the first line of `__main__`.
+    StartPending,
+    Continue,
+    Step,
+    /// Stop at the next line of this frame, or when it returns.
+    Next(FrameKey),
+    /// Stop at a line >= the given one in this frame, or when it returns.
+    Until(FrameKey, i32),
+    /// Stop when `frame` returns, and at lines of `caller` after that.
+    Return { frame: FrameKey, caller: Option<FrameKey> },
+}
+
+struct Display {
+    frame: FrameKey,
+    expr: String,
+    ok: bool,
+    value: Py<PyAny>,
+}
+
+/// The program's state at a stop: the frames the front end numbers, oldest first.
+struct StopContext {
+    frames: Vec<(Py<PyAny>, u32)>,
+    /// The value the newest frame is returning, when stopped at its return.
+    return_value: Option<Py<PyAny>>,
+    post_mortem: bool,
+}
+
+impl StopContext {
+    fn frame<'py>(&self, py: Python<'py>, index: usize) -> Option<Bound<'py, PyAny>> {
+        self.frames.get(index).map(|(f, _)| f.bind(py).clone())
+    }
+
+    fn newest(&self) -> usize {
+        self.frames.len().saturating_sub(1)
+    }
+}
+
+#[derive(Default)]
+struct FileTable {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl FileTable {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.index.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), id);
+        id
+    }
+}
+
+pub struct Tracer {
+    tick: u64,
+    mode: Mode,
+    /// Continue mode with no enabled breakpoint: a line event only moves the tick.
+    quiet: bool,
+    any_breaks: bool,
+    run_mode: RunMode,
+    /// Why the next stop happens, when something other than stepping asked for it.
+    pending: Option<StopReason>,
+    breaks: BreakpointTable,
+    files: FileTable,
+    channel: Channel,
+    helpers: Helpers,
+    displays: Vec<Display>,
+}
+
+/// Outcome of a conversation at a stop.
+enum After {
+    Resume,
+    Quit,
+}
+
+pub fn install(tracer: Tracer) {
+    TRACER.with(|cell| *cell.borrow_mut() = Some(tracer));
+}
+
+/// Runs `f` on the tracer when it is installed and not busy.
+pub fn with<R>(f: impl FnOnce(&mut Tracer) -> R) -> Option<R> {
+    TRACER.with(|cell| cell.try_borrow_mut().ok().and_then(|mut guard| guard.as_mut().map(f)))
+}
+
+/// Called in a forked child of the program: forget the front end.
+pub fn forget_in_child() {
+    IN_FORKED_CHILD.store(true, Ordering::SeqCst);
+    TRACER.with(|cell| {
+        if let Ok(mut guard) = cell.try_borrow_mut() {
+            guard.take();
+        }
+    });
+}
+
+/// The trace handler registered with CPython.
+pub fn handle<'a, 'py>(py: Python<'py>, frame: TracedFrame<'a>, event: TraceEvent<'a, 'py>) -> bool {
+    TRACER.with(|cell| {
+        let Ok(mut guard) = cell.try_borrow_mut() else { return false };
+        match guard.as_mut() {
+            Some(tracer) => tracer.on_event(py, frame, event),
+            None => false,
+        }
+    })
+}
+
+/// `breakpoint()` in the program.
+pub fn breakpoint_called(py: Python<'_>) {
+    let handled = with(|t| t.on_breakpoint_call(py));
+    if handled.is_none() {
+        // Called while the tracer is busy (from an expression evaluated at a stop) or from
+        // another thread: only the main thread is debugged.
+        let _ = py.import("sys").and_then(|sys| {
+            sys.getattr("stderr")?.call_method1(
+                "write",
+                ("sleepy: breakpoint() ignored: only the main thread's program code can stop\n",),
+            )
+        });
+    }
+}
+
+impl Tracer {
+    pub fn new(run_mode: RunMode, channel: Channel, helpers: Helpers) -> Tracer {
+        let mode = match run_mode {
+            RunMode::Debug => Mode::StartPending,
+            RunMode::Run => Mode::Continue,
+        };
+        let mut t = Tracer {
+            tick: 0,
+            mode,
+            quiet: false,
+            any_breaks: false,
+            run_mode,
+            pending: None,
+            breaks: BreakpointTable::default(),
+            files: FileTable::default(),
+            channel,
+            helpers,
+            displays: Vec::new(),
+        };
+        t.refresh_quiet();
+        t
+    }
+
+    pub fn tick(&self) -> u64 {
+        self.tick
+    }
+
+    pub fn channel(&mut self) -> &mut Channel {
+        &mut self.channel
+    }
+
+    pub fn helpers(&self) -> &Helpers {
+        &self.helpers
+    }
+
+    fn refresh_quiet(&mut self) {
+        self.any_breaks = self.breaks.any_enabled();
+        self.quiet = matches!(self.mode, Mode::Continue) && !self.any_breaks;
+    }
+
+    fn code_info<'a>(&mut self, py: Python<'_>, frame: TracedFrame<'a>) -> &'a CodeInfo {
+        let helpers = &self.helpers;
+        let files = &mut self.files;
+        frame.code_info(py, |code| describe_code(py, helpers, files, code, frame))
+    }
+
+    fn on_event<'a, 'py>(&mut self, py: Python<'py>, frame: TracedFrame<'a>, event: TraceEvent<'a, 'py>) -> bool {
+        match event {
+            TraceEvent::Line => {
+                self.tick += 1;
+                if self.quiet {
+                    return true;
+                }
+                self.on_line(py, frame);
+            }
+            TraceEvent::Call => {
+                let info = self.code_info(py, frame);
+                if !info.user {
+                    let _ = frame.object(py).setattr(intern!(py, "f_trace_lines"), false);
+                } else if matches!(self.mode, Mode::Step) {
+                    self.stop_live(py, frame.object(py).to_owned(), StopReason::Call, None);
+                }
+            }
+            TraceEvent::Return(value) => {
+                if !self.quiet {
+                    self.on_return(py, frame, value);
+                }
+            }
+            TraceEvent::Exception(arg) => {
+                if !self.quiet {
+                    self.on_exception(py, frame, arg);
+                }
+            }
+        }
+        true
+    }
+
+    fn on_line(&mut self, py: Python<'_>, frame: TracedFrame<'_>) {
+        let line = frame.line();
+        if self.any_breaks {
+            let info = self.code_info(py, frame);
+            if let Some(reason) = self.breakpoint_hit(py, frame, info, line) {
+                self.stop_live(py, frame.object(py).to_owned(), reason, None);
+                return;
+            }
+        }
+        let (stop, reason) = match &self.mode {
+            Mode::Continue => (false, StopReason::Step),
+            Mode::Step => (true, StopReason::Step),
+            Mode::StartPending => (is_main_module(py, frame), StopReason::Start),
+            Mode::Next(key) => (key.id == frame.id(), StopReason::Step),
+            Mode::Until(key, at) => (key.id == frame.id() && line >= *at, StopReason::Step),
+            Mode::Return { caller: Some(c), .. } => (c.id == frame.id(), StopReason::Step),
+            Mode::Return { caller: None, .. } => (false, StopReason::Step),
+        };
+        if stop {
+            self.stop_live(py, frame.object(py).to_owned(), reason, None);
+        }
+    }
+
+    fn on_return<'a, 'py>(&mut self, py: Python<'py>, frame: TracedFrame<'a>, value: Option<Borrowed<'a, 'py, PyAny>>) {
+        let stop = match &self.mode {
+            Mode::Step => self.code_info(py, frame).user,
+            Mode::Next(key) | Mode::Until(key, _) => {
+                // pdb ignores a generator's yields while stepping over lines of it.
+                key.id == frame.id() && !self.code_info(py, frame).generator
+            }
+            Mode::Return { frame: key, .. } => key.id == frame.id(),
+            Mode::Continue | Mode::StartPending => false,
+        };
+        if stop {
+            let value = value.map(|v| v.to_owned().unbind()).unwrap_or_else(|| py.None());
+            self.stop_live(py, frame.object(py).to_owned(), StopReason::Return, Some(value));
+        }
+    }
+
+    fn on_exception<'a, 'py>(&mut self, py: Python<'py>, frame: TracedFrame<'a>, arg: Borrowed<'a, 'py, PyAny>) {
+        let stop = match &self.mode {
+            Mode::Step => self.code_info(py, frame).user,
+            Mode::Next(key) => key.id == frame.id(),
+            Mode::Until(key, at) => key.id == frame.id() && frame.line() >= *at,
+            Mode::Return { caller: Some(c), .. } => c.id == frame.id(),
+            _ => false,
+        };
+        if !stop {
+            return;
+        }
+        let Ok(tuple) = arg.cast::<PyTuple>() else { return };
+        let (Ok(kind), Ok(value), Ok(tb)) = (tuple.get_item(0), tuple.get_item(1), tuple.get_item(2)) else {
+            return;
+        };
+        // A generator's internal StopIteration (no traceback) is not an exception the user saw.
+        let generator = self.code_info(py, frame).generator;
+        let stop_iteration = py.get_type::<pyo3::exceptions::PyStopIteration>();
+        if generator && tb.is_none() && kind.is(&stop_iteration) {
+            return;
+        }
+        let text = self
+            .call_inspect(py, "error_text", (value,))
+            .and_then(|t| t.extract::<String>().ok())
+            .unwrap_or_else(|| "exception".into());
+        self.stop_live(py, frame.object(py).to_owned(), StopReason::Exception { text }, None);
+    }
+
+    /// pdb's `break_here`/`effective`: hit counts, ignore counts, conditions, temporary ones.
+    fn breakpoint_hit(&mut self, py: Python<'_>, frame: TracedFrame<'_>, info: &CodeInfo, line: i32) -> Option<StopReason> {
+        let generation = self.breaks.generation();
+        if info.breaks_generation.get() != generation {
+            *info.break_lines.borrow_mut() = self.breaks.lines_in(info.file);
+            info.function_break.set(self.breaks.names_function(info.file, info.first_line, &info.name));
+            info.breaks_generation.set(generation);
+        }
+        let line_u = u32::try_from(line).ok()?;
+        let at_line = info.break_lines.borrow().binary_search(&line_u).is_ok();
+        if !at_line && !info.function_break.get() {
+            return None;
+        }
+        let mut condition_error = None;
+        let mut hit = None;
+        for number in self.breaks.candidates(info.file, line_u, info.first_line, &info.name) {
+            let condition = {
+                let bp = self.breaks.get_mut(number)?;
+                if bp.function.is_some() {
+                    match bp.function_first_line {
+                        None => bp.function_first_line = Some(line),
+                        Some(first) if first != line => continue,
+                        Some(_) => {}
+                    }
+                }
+                bp.hits += 1;
+                bp.condition.clone()
+            };
+            let fire = match condition {
+                None => true,
+                Some(cond) => match self.eval_condition(py, frame, &cond) {
+                    Ok(truth) => truth,
+                    Err(err) => {
+                        condition_error = Some(format!("Error in condition of breakpoint {number}: {err}"));
+                        hit = Some(number);
+                        break;
+                    }
+                },
+            };
+            if !fire {
+                continue;
+            }
+            let bp = self.breaks.get_mut(number)?;
+            if bp.ignore > 0 {
+                bp.ignore -= 1;
+                continue;
+            }
+            hit = Some(number);
+            break;
+        }
+        let number = hit?;
+        let mut deleted = Vec::new();
+        let temporary = self.breaks.get_mut(number).map(|b| b.temporary).unwrap_or(false);
+        if temporary && condition_error.is_none() {
+            deleted.extend(self.breaks.delete(number));
+            self.refresh_quiet();
+        }
+        Some(StopReason::Breakpoint { numbers: vec![number], deleted, condition_error })
+    }
+
+    fn eval_condition(&self, py: Python<'_>, frame: TracedFrame<'_>, cond: &str) -> Result<bool, String> {
+        let result = self
+            .call_inspect(py, "evaluate_value", (frame.object(py), cond))
+            .ok_or_else(|| "sleepy could not evaluate it".to_string())?;
+        let (ok, value): (bool, Bound<'_, PyAny>) = result.extract().map_err(|e: PyErr| e.to_string())?;
+        if !ok {
+            return Err(self
+                .call_inspect(py, "error_text", (value,))
+                .and_then(|t| t.extract::<String>().ok())
+                .unwrap_or_default());
+        }
+        value.is_truthy().map_err(|e| e.to_string())
+    }
+
+    fn on_breakpoint_call(&mut self, py: Python<'_>) {
+        if self.run_mode == RunMode::Run {
+            let place = py
+                .import("sys")
+                .and_then(|sys| sys.call_method1("_getframe", (2,)))
+                .and_then(|f| {
+                    let code = f.getattr("f_code")?;
+                    Ok(format!("{}:{}", code.getattr("co_filename")?, f.getattr("f_lineno")?))
+                })
+                .unwrap_or_else(|_| "?".into());
+            let text = format!("breakpoint() at {place} ignored: `sleepy run` has no debugger attached");
+            let _ = self.channel.send(&AgentMessage::Notice { text });
+            return;
+        }
+        self.mode = Mode::Step;
+        self.pending = Some(StopReason::BreakpointCall);
+        self.refresh_quiet();
+    }
+
+    fn call_inspect<'py>(&self, py: Python<'py>, name: &str, args: impl pyo3::call::PyCallArgs<'py>) -> Option<Bound<'py, PyAny>> {
+        let module = self.helpers.inspect.bind(py);
+        match module.getattr(name).and_then(|f| f.call1(args)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.internal_error(py, &format!("{name}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn internal_error(&self, _py: Python<'_>, text: &str) {
+        // Reported on the channel, never on the program's stderr.
+        let _ = protocol_notice(text);
+    }
+
+    // --- stopping -------------------------------------------------------------------------------
+
+    fn stop_live(&mut self, py: Python<'_>, frame: Bound<'_, PyAny>, reason: StopReason, return_value: Option<Py<PyAny>>) {
+        if IN_FORKED_CHILD.load(Ordering::SeqCst) {
+            return;
+        }
+        let reason = match (reason, self.pending.take()) {
+            (StopReason::Step | StopReason::Call | StopReason::Return, Some(pending)) => pending,
+            (reason, _) => reason,
+        };
+        let stack = match self.call_inspect(py, "live_stack", (frame,)).map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>()) {
+            Some(Ok(stack)) if !stack.is_empty() => stack,
+            _ => return,
+        };
+        let ctx = StopContext { frames: stack, return_value, post_mortem: false };
+        if let After::Quit = self.interact(py, &ctx, reason) {
+            quit_now();
+        }
+    }
+
+    /// Stops after an uncaught exception, on the frames of its traceback.
+    pub fn post_mortem(&mut self, py: Python<'_>, exc: &Bound<'_, PyAny>, description: String) -> bool {
+        let tb = match exc.getattr("__traceback__") {
+            Ok(tb) => tb,
+            Err(_) => return true,
+        };
+        let stack = match self.call_inspect(py, "traceback_stack", (tb,)).map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>()) {
+            Some(Ok(stack)) if !stack.is_empty() => stack,
+            _ => return true,
+        };
+        let ctx = StopContext { frames: stack, return_value: None, post_mortem: true };
+        matches!(self.interact(py, &ctx, StopReason::PostMortem { exception: description }), After::Resume)
+    }
+
+    fn describe_stack(&self, py: Python<'_>, ctx: &StopContext) -> Vec<FrameInfo> {
+        let project = self.helpers.project.bind(py);
+        let newest = ctx.newest();
+        ctx.frames
+            .iter()
+            .enumerate()
+            .map(|(i, (frame, line))| {
+                let info = self
+                    .call_inspect(py, "frame_info", (project, frame.bind(py), *line))
+                    .and_then(|t| t.extract::<(String, u32, String, String, String, bool)>().ok());
+                let (file, line, function, qualname, source, user) =
+                    info.unwrap_or_else(|| ("?".into(), *line, "?".into(), "?".into(), String::new(), false));
+                let return_value = match (&ctx.return_value, i == newest) {
+                    (Some(v), true) => Some(self.repr(py, v.bind(py))),
+                    _ => None,
+                };
+                FrameInfo { file, line, function, qualname, source, user, return_value }
+            })
+            .collect()
+    }
+
+    fn repr(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> String {
+        self.call_inspect(py, "safe_repr", (value,))
+            .and_then(|r| r.extract::<String>().ok())
+            .unwrap_or_else(|| "<unrepresentable>".into())
+    }
+
+    /// pdb's `preloop`: displays of the stopped frame whose value changed.
+    fn refresh_displays(&mut self, py: Python<'_>, ctx: &StopContext) -> Vec<DisplayChange> {
+        let on_stack: Vec<usize> = ctx.frames.iter().map(|(f, _)| f.as_ptr() as usize).collect();
+        // Displays of frames that have finished can never show again (generators excepted).
+        self.displays.retain(|d| {
+            on_stack.contains(&d.frame.id) || d.frame._keep.bind(py).getattr("f_code").and_then(|c| c.getattr("co_flags")).and_then(|f| f.extract::<i64>()).map(|f| f & 0x2A0 != 0).unwrap_or(false)
+        });
+        let Some(newest) = ctx.frame(py, ctx.newest()) else { return Vec::new() };
+        let id = newest.as_ptr() as usize;
+        let mut changes = Vec::new();
+        for i in 0..self.displays.len() {
+            if self.displays[i].frame.id != id {
+                continue;
+            }
+            let expr = self.displays[i].expr.clone();
+            let Some((ok, value)) = self
+                .call_inspect(py, "evaluate_value", (&newest, &expr))
+                .and_then(|r| r.extract::<(bool, Py<PyAny>)>().ok())
+            else {
+                continue;
+            };
+            let (old_ok, old) = (self.displays[i].ok, self.displays[i].value.clone_ref(py));
+            let changed = self
+                .call_inspect(py, "display_changed", (old_ok, &old, ok, &value))
+                .and_then(|c| c.extract::<bool>().ok())
+                .unwrap_or(false);
+            if changed {
+                let text = |ok: bool, v: &Py<PyAny>| {
+                    self.call_inspect(py, "display_text", (ok, v))
+                        .and_then(|t| t.extract::<String>().ok())
+                        .unwrap_or_default()
+                };
+                changes.push(DisplayChange { expr, value: text(ok, &value), old: text(old_ok, &old) });
+                self.displays[i].ok = ok;
+                self.displays[i].value = value;
+            }
+        }
+        changes
+    }
+
+    fn flush_program_output(&self, py: Python<'_>) {
+        let _ = self.helpers.runner.bind(py).getattr("flush_std").and_then(|f| f.call0());
+    }
+
+    fn interact(&mut self, py: Python<'_>, ctx: &StopContext, reason: StopReason) -> After {
+        self.flush_program_output(py);
+        let displays = self.refresh_displays(py, ctx);
+        let stop = Stop { reason, tick: self.tick, stack: self.describe_stack(py, ctx), displays };
+        let sync = self.channel.mark();
+        if self.channel.send(&AgentMessage::Stopped { stop, sync }).is_err() {
+            return After::Quit;
+        }
+        loop {
+            if IN_FORKED_CHILD.load(Ordering::SeqCst) {
+                return After::Resume;
+            }
+            let Some(request) = self.channel.receive(py) else { return After::Quit };
+            let reply = match request {
+                Request::Quit => return After::Quit,
+                Request::Resume { resume, frame } => match self.resume(py, ctx, resume, frame) {
+                    Ok(()) => return After::Resume,
+                    Err(message) => Reply::Error(message),
+                },
+                other => self.answer(py, ctx, other),
+            };
+            self.flush_program_output(py);
+            let sync = self.channel.mark();
+            if self.channel.send(&AgentMessage::Reply { reply, sync }).is_err() {
+                return After::Quit;
+            }
+        }
+    }
+
+    fn resume(&mut self, py: Python<'_>, ctx: &StopContext, how: Resume, frame: usize) -> Result<(), String> {
+        if ctx.post_mortem {
+            return match how {
+                Resume::Continue => Ok(()),
+                _ => Err("The program has ended with an uncaught exception; there is no next line to run. \
+                          'continue' or 'quit' ends the session."
+                    .into()),
+            };
+        }
+        let selected = ctx.frame(py, frame).ok_or_else(|| format!("No frame {frame}"))?;
+        let line = i32::try_from(ctx.frames[frame].1).unwrap_or(i32::MAX);
+        // At a return stop the frame is leaving: pdb turns next/until on it into a step.
+        let leaving = ctx.return_value.is_some() && frame == ctx.newest();
+        self.mode = match how {
+            Resume::Step => Mode::Step,
+            Resume::Continue => Mode::Continue,
+            Resume::Next if leaving => Mode::Step,
+            Resume::Next => Mode::Next(FrameKey::of(&selected)),
+            Resume::Until(target) => {
+                if let Some(target) = target {
+                    if i64::from(target) <= i64::from(line) {
+                        return Err("\"until\" line number is smaller than current line number".into());
+                    }
+                }
+                if leaving {
+                    Mode::Step
+                } else {
+                    let at = target.map(|t| i32::try_from(t).unwrap_or(i32::MAX)).unwrap_or(line + 1);
+                    Mode::Until(FrameKey::of(&selected), at)
+                }
+            }
+            Resume::Return => {
+                let caller = frame.checked_sub(1).and_then(|i| ctx.frame(py, i)).map(|f| FrameKey::of(&f));
+                Mode::Return { frame: FrameKey::of(&selected), caller }
+            }
+        };
+        self.refresh_quiet();
+        Ok(())
+    }
+
+    // --- answering requests at a stop -----------------------------------------------------------
+
+    fn answer(&mut self, py: Python<'_>, ctx: &StopContext, request: Request) -> Reply {
+        let frame_of = |index: usize| ctx.frame(py, index);
+        match request {
+            Request::Eval { frame, expr, style } => {
+                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let style = match style {
+                    EvalStyle::Repr => "repr",
+                    EvalStyle::Pretty => "pretty",
+                    EvalStyle::WhatIs => "whatis",
+                };
+                match self.call_inspect(py, "evaluate", (f, expr, style)).map(|r| r.extract::<(bool, String)>()) {
+                    Some(Ok((true, text))) => Reply::Value(text),
+                    Some(Ok((false, text))) => Reply::Error(text),
+                    _ => Reply::Error("sleepy could not evaluate that".into()),
+                }
+            }
+            Request::Exec { frame, source } => {
+                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let locals_to_fast = match self.helpers.native.bind(py).getattr("locals_to_fast") {
+                    Ok(func) => func,
+                    Err(e) => return Reply::Error(e.to_string()),
+                };
+                match self.call_inspect(py, "execute", (f, source, locals_to_fast)).map(|r| r.extract::<(bool, Vec<String>)>()) {
+                    Some(Ok((true, lines))) => Reply::Message(lines),
+                    Some(Ok((false, mut lines))) => {
+                        let error = lines.pop().unwrap_or_default();
+                        if lines.is_empty() { Reply::Error(error) } else { Reply::Output { lines, error: Some(error) } }
+                    }
+                    _ => Reply::Error("sleepy could not run that".into()),
+                }
+            }
+            Request::Args { frame } => {
+                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                match self.call_inspect(py, "frame_args", (f,)).map(|r| r.extract::<Vec<(String, Option<String>)>>()) {
+                    Some(Ok(args)) => Reply::Args(args.into_iter().map(|(name, value)| ArgValue { name, value }).collect()),
+                    _ => Reply::Error("sleepy could not read the arguments".into()),
+                }
+            }
+            Request::Retval { frame } => match (&ctx.return_value, frame == ctx.newest()) {
+                (Some(v), true) => Reply::Value(self.repr(py, v.bind(py))),
+                _ => Reply::Error("Not yet returned!".into()),
+            },
+            Request::Source { file, frame } => {
+                let f = frame_of(frame);
+                match self.call_inspect(py, "source_lines", (file, f)).map(|r| r.extract::<Vec<String>>()) {
+                    Some(Ok(lines)) => Reply::Lines { first: 1, lines },
+                    _ => Reply::Error("Could not read the source".into()),
+                }
+            }
+            Request::FunctionSource { frame } => {
+                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let result = self.call_inspect(py, "function_source", (f,));
+                match result.as_ref().map(|r| r.extract::<(bool, Bound<'_, PyAny>)>()) {
+                    Some(Ok((true, v))) => match v.extract::<(u32, Vec<String>)>() {
+                        Ok((first, lines)) => Reply::Lines { first, lines },
+                        Err(e) => Reply::Error(e.to_string()),
+                    },
+                    Some(Ok((false, v))) => Reply::Error(v.to_string()),
+                    _ => Reply::Error("Could not read the source".into()),
+                }
+            }
+            Request::Break { frame, location, condition, temporary } => {
+                self.set_breakpoint(py, frame_of(frame), &location, condition, temporary)
+            }
+            Request::ClearAll => {
+                let deleted = self.breaks.delete_all();
+                self.refresh_quiet();
+                Reply::Deleted { deleted, errors: Vec::new() }
+            }
+            Request::ClearNumbers { numbers } => {
+                let mut deleted = Vec::new();
+                let mut errors = Vec::new();
+                for n in numbers {
+                    match self.breaks.lookup(&n) {
+                        Ok(number) => deleted.extend(self.breaks.delete(number)),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                self.refresh_quiet();
+                Reply::Deleted { deleted, errors }
+            }
+            Request::ClearLine { file, line } => {
+                let Ok(line) = line.trim().parse::<u32>() else {
+                    return Reply::Error(format!("Invalid line number ({line})"));
+                };
+                let path = self
+                    .call_inspect(py, "_lookup_file", (&file, &self.helpers.project_root))
+                    .and_then(|p| p.extract::<Option<String>>().ok())
+                    .flatten()
+                    .and_then(|p| self.call_inspect(py, "canonical", (p,)))
+                    .and_then(|p| p.extract::<String>().ok())
+                    .unwrap_or(file);
+                let id = self.files.intern(&path);
+                let result = self.breaks.delete_at(id, &path, line);
+                self.refresh_quiet();
+                match result {
+                    Ok(deleted) => Reply::Deleted { deleted, errors: Vec::new() },
+                    Err(e) => Reply::Error(e),
+                }
+            }
+            Request::Enable { numbers, enable } => {
+                let mut changed = Vec::new();
+                let mut errors = Vec::new();
+                for n in numbers {
+                    match self.breaks.lookup(&n) {
+                        Ok(number) => changed.extend(self.breaks.set_enabled(number, enable)),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                self.refresh_quiet();
+                Reply::Toggled { changed, errors }
+            }
+            Request::Condition { number, condition } => match self.breaks.lookup(&number) {
+                Ok(n) => {
+                    if let Some(cond) = &condition {
+                        if let Err(e) = self.check_syntax(py, cond) {
+                            return Reply::Error(e);
+                        }
+                    }
+                    match self.breaks.get_mut(n) {
+                        Some(bp) => {
+                            bp.condition = condition.filter(|c| !c.trim().is_empty());
+                            Reply::Toggled { changed: vec![bp.info()], errors: Vec::new() }
+                        }
+                        None => Reply::Error(format!("Breakpoint {n} already deleted")),
+                    }
+                }
+                Err(e) => Reply::Error(e),
+            },
+            Request::Ignore { number, count } => match self.breaks.lookup(&number) {
+                Ok(n) => {
+                    let count = count.and_then(|c| c.trim().parse::<i64>().ok()).unwrap_or(0);
+                    match self.breaks.get_mut(n) {
+                        Some(bp) => {
+                            bp.ignore = u32::try_from(count.max(0)).unwrap_or(u32::MAX);
+                            Reply::Toggled { changed: vec![bp.info()], errors: Vec::new() }
+                        }
+                        None => Reply::Error(format!("Breakpoint {n} already deleted")),
+                    }
+                }
+                Err(e) => Reply::Error(e),
+            },
+            Request::ListBreakpoints => Reply::Breakpoints(self.breaks.list()),
+            Request::Display { frame, expr } => {
+                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                self.display(py, &f, expr)
+            }
+            Request::Undisplay { frame, expr } => {
+                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let id = f.as_ptr() as usize;
+                match expr {
+                    Some(expr) => {
+                        let before = self.displays.len();
+                        self.displays.retain(|d| !(d.frame.id == id && d.expr == expr));
+                        if self.displays.len() == before {
+                            Reply::Error(format!("not displaying {expr}"))
+                        } else {
+                            Reply::Done
+                        }
+                    }
+                    None => {
+                        self.displays.retain(|d| d.frame.id != id);
+                        Reply::Done
+                    }
+                }
+            }
+            Request::Launch(_) => Reply::Error("the program is already running".into()),
+            Request::Resume { .. } | Request::Quit => Reply::Done,
+        }
+    }
+
+    fn check_syntax(&self, py: Python<'_>, expr: &str) -> Result<(), String> {
+        let builtins = py.import("builtins").map_err(|e| e.to_string())?;
+        match builtins.getattr("compile").and_then(|c| c.call1((expr, "<breakpoint condition>", "eval"))) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("Invalid condition {expr:?}: {}", e.value(py))),
+        }
+    }
+
+    fn set_breakpoint(&mut self, py: Python<'_>, frame: Option<Bound<'_, PyAny>>, location: &str, condition: Option<String>, temporary: bool) -> Reply {
+        let condition = condition.filter(|c| !c.trim().is_empty());
+        if let Some(cond) = &condition {
+            if let Err(e) = self.check_syntax(py, cond) {
+                return Reply::Error(e);
+            }
+        }
+        let frame_obj: Py<PyAny> = frame.map(|f| f.unbind()).unwrap_or_else(|| py.None());
+        let resolved = self
+            .call_inspect(py, "resolve_location", (frame_obj, location, &self.helpers.project_root))
+            .map(|r| r.extract::<(bool, Bound<'_, PyAny>)>());
+        match resolved {
+            Some(Ok((true, value))) => match value.extract::<(String, u32, Option<String>)>() {
+                Ok((path, line, function)) => {
+                    let file = self.files.intern(&path);
+                    let info = self.breaks.add(NewBreakpoint { file, path, line, temporary, condition, function });
+                    self.refresh_quiet();
+                    Reply::BreakpointSet(info)
+                }
+                Err(e) => Reply::Error(e.to_string()),
+            },
+            Some(Ok((false, message))) => Reply::Error(message.to_string()),
+            _ => Reply::Error("sleepy could not resolve that location".into()),
+        }
+    }
+
+    fn display(&mut self, py: Python<'_>, frame: &Bound<'_, PyAny>, expr: Option<String>) -> Reply {
+        let id = frame.as_ptr() as usize;
+        let Some(expr) = expr else {
+            let shown = self
+                .displays
+                .iter()
+                .filter(|d| d.frame.id == id)
+                .map(|d| {
+                    let text = self
+                        .call_inspect(py, "display_text", (d.ok, d.value.bind(py)))
+                        .and_then(|t| t.extract::<String>().ok())
+                        .unwrap_or_default();
+                    (d.expr.clone(), text)
+                })
+                .collect();
+            return Reply::Displays(shown);
+        };
+        let Some((ok, value)) = self
+            .call_inspect(py, "evaluate_value", (frame, &expr))
+            .and_then(|r| r.extract::<(bool, Py<PyAny>)>().ok())
+        else {
+            return Reply::Error("sleepy could not evaluate that".into());
+        };
+        let text = self
+            .call_inspect(py, "display_text", (ok, &value))
+            .and_then(|t| t.extract::<String>().ok())
+            .unwrap_or_default();
+        if let Some(existing) = self.displays.iter_mut().find(|d| d.frame.id == id && d.expr == expr) {
+            existing.ok = ok;
+            existing.value = value;
+        } else {
+            self.displays.push(Display { frame: FrameKey::of(frame), expr: expr.clone(), ok, value });
+        }
+        Reply::Displays(vec![(expr, text)])
+    }
+}
+
+fn no_frame(index: usize) -> Reply {
+    Reply::Error(format!("No frame {index}"))
+}
+
+/// Internal errors of the agent's helpers are bugs of sleepy; they go to the agent's log on
+/// stderr only when SLEEPY_DEBUG is set, since stderr is the program's.
+fn protocol_notice(text: &str) -> Option<()> {
+    if std::env::var_os("SLEEPY_DEBUG").is_some() {
+        eprintln!("sleepy agent: {text}");
+    }
+    Some(())
+}
+
+fn quit_now() -> ! {
+    std::process::exit(0)
+}
+
+fn is_main_module(py: Python<'_>, frame: TracedFrame<'_>) -> bool {
+    frame
+        .object(py)
+        .getattr(intern!(py, "f_globals"))
+        .and_then(|g| g.get_item(intern!(py, "__name__")))
+        .and_then(|n| n.extract::<String>())
+        .map(|n| n == "__main__")
+        .unwrap_or(false)
+}
+
+fn describe_code(py: Python<'_>, helpers: &Helpers, files: &mut FileTable, code: Borrowed<'_, '_, PyAny>, frame: TracedFrame<'_>) -> CodeInfo {
+    let module_name = frame
+        .object(py)
+        .getattr(intern!(py, "f_globals"))
+        .and_then(|g| g.get_item(intern!(py, "__name__")))
+        .ok();
+    let described = helpers
+        .inspect
+        .bind(py)
+        .getattr(intern!(py, "describe_code"))
+        .and_then(|f| f.call1((helpers.project.bind(py), code, module_name)))
+        .and_then(|r| r.extract::<(bool, String, i32, bool)>());
+    let name = code
+        .getattr(intern!(py, "co_name"))
+        .and_then(|n| n.extract::<String>())
+        .unwrap_or_default();
+    let (user, path, first_line, generator) = described.unwrap_or_else(|_| (false, String::new(), 0, false));
+    CodeInfo {
+        user,
+        file: files.intern(&path),
+        first_line,
+        name,
+        generator,
+        breaks_generation: std::cell::Cell::new(u64::MAX),
+        break_lines: RefCell::new(Vec::new()),
+        function_break: std::cell::Cell::new(false),
+    }
+}
+
+/// Removes the tracer (at the end of the program), so its channel can outlive the interpreter.
+pub fn take() -> Option<Tracer> {
+    TRACER.with(|cell| cell.try_borrow_mut().ok().and_then(|mut guard| guard.take()))
+}
+
+impl Tracer {
+    pub fn into_channel(self) -> Channel {
+        self.channel
+    }
+}

@@ -1,0 +1,200 @@
+//! sleepy's command line, parsed the way `python3` parses its own: options first, then the
+//! script (or `-m module`), and everything after that belongs to the program untouched.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use crate::protocol::Target;
+
+pub const USAGE: &str = "\
+usage: sleepy [OPTIONS] script.py [ARGS...]          debug a script (line mode until the TUI lands)
+       sleepy [OPTIONS] -m MODULE [ARGS...]          debug a module, like python3 -m
+       sleepy --batch FILE|- [OPTIONS] script.py|-m MODULE [ARGS...]
+                                                     run debugger commands from FILE (- for stdin)
+                                                     and print a transcript
+       sleepy run [OPTIONS] script.py|-m MODULE [ARGS...]
+                                                     run the program to its end under sleepy's
+                                                     tracing, with no debugger UI
+
+options:
+  --batch FILE      read debugger commands from FILE (- reads them from stdin)
+  --stdin FILE      in batch mode, what the program reads from its stdin, line by line
+  --trace GLOB      also trace modules whose name or file matches GLOB (repeatable)
+  --stats           (run) print the run's tick count and time on stderr at the end
+  -h, --help        show this help
+  -V, --version     show sleepy's version and the Python it embeds";
+
+/// The program to run, as the user named it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub target: Target,
+    pub args: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Options {
+    pub trace: Vec<String>,
+    pub stdin: Option<PathBuf>,
+    pub stats: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommandSource {
+    File(PathBuf),
+    Stdin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invocation {
+    Help,
+    Version,
+    /// The agent process (internal).
+    Agent,
+    /// Debug with commands from a file or stdin (`--batch`), or interactively from the terminal.
+    Debug { program: Program, options: Options, batch: Option<CommandSource> },
+    Run { program: Program, options: Options },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// `os.path.abspath`: absolute and normalised, without resolving symbolic links (python3 sets
+/// `__file__` that way).
+pub fn abspath(path: &Path, cwd: &Path) -> PathBuf {
+    let joined = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
+    let mut rest = args.iter().skip(1).peekable();
+    match rest.peek().map(|a| a.as_os_str()) {
+        Some(a) if a == "__agent" => return Ok(Invocation::Agent),
+        _ => {}
+    }
+    let run = matches!(rest.peek().map(|a| a.as_os_str()), Some(a) if a == "run");
+    if run {
+        rest.next();
+    }
+    let mut options = Options::default();
+    let mut batch = None;
+    let mut target = None;
+    let value = |name: &str, inline: Option<&str>, rest: &mut dyn Iterator<Item = &OsString>| -> Result<String, UsageError> {
+        match inline {
+            Some(v) => Ok(v.to_string()),
+            None => rest
+                .next()
+                .map(|v| v.to_string_lossy().into_owned())
+                .ok_or_else(|| UsageError(format!("{name} needs a value"))),
+        }
+    };
+    while let Some(arg) = rest.next() {
+        let text = arg.to_string_lossy();
+        let (name, inline) = match text.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (text.to_string(), None),
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Invocation::Help),
+            "-V" | "--version" => return Ok(Invocation::Version),
+            "--batch" if !run => {
+                let v = value("--batch", inline.as_deref(), &mut rest)?;
+                batch = Some(if v == "-" { CommandSource::Stdin } else { CommandSource::File(PathBuf::from(v)) });
+            }
+            "--trace" => options.trace.push(value("--trace", inline.as_deref(), &mut rest)?),
+            "--stdin" => options.stdin = Some(PathBuf::from(value("--stdin", inline.as_deref(), &mut rest)?)),
+            "--stats" => options.stats = true,
+            "-m" => {
+                let module = rest.next().ok_or_else(|| UsageError("-m needs a module name".into()))?;
+                target = Some(Target::Module { name: module.to_string_lossy().into_owned() });
+                break;
+            }
+            "--" => {
+                let script = rest.next().ok_or_else(|| UsageError("-- must be followed by the script".into()))?;
+                target = Some(script_target(script, cwd));
+                break;
+            }
+            _ if text.starts_with('-') && text.len() > 1 => {
+                return Err(UsageError(format!("unknown option {text}")));
+            }
+            _ => {
+                target = Some(script_target(arg, cwd));
+                break;
+            }
+        }
+    }
+    let Some(target) = target else {
+        return Err(UsageError("no script or module to run".into()));
+    };
+    let program = Program { target, args: rest.cloned().collect() };
+    if run {
+        Ok(Invocation::Run { program, options })
+    } else {
+        Ok(Invocation::Debug { program, options, batch })
+    }
+}
+
+fn script_target(arg: &OsStr, cwd: &Path) -> Target {
+    Target::Script {
+        path: abspath(Path::new(arg), cwd),
+        argv0: String::from_utf8_lossy(arg.as_bytes()).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Invocation, UsageError> {
+        let args: Vec<OsString> = std::iter::once("sleepy").chain(args.iter().copied()).map(OsString::from).collect();
+        parse(&args, Path::new("/work"))
+    }
+
+    #[test]
+    fn everything_after_the_script_belongs_to_the_program() {
+        let inv = p(&["--batch", "cmds", "demo.py", "--batch", "-x"]).unwrap();
+        let Invocation::Debug { program, batch, .. } = inv else { panic!() };
+        assert_eq!(batch, Some(CommandSource::File("cmds".into())));
+        assert_eq!(program.target, Target::Script { path: "/work/demo.py".into(), argv0: "demo.py".into() });
+        assert_eq!(program.args, vec![OsString::from("--batch"), OsString::from("-x")]);
+    }
+
+    #[test]
+    fn module_mode_and_run() {
+        let inv = p(&["run", "--trace", "pkg.*", "-m", "pkg.mod", "-v"]).unwrap();
+        let Invocation::Run { program, options } = inv else { panic!() };
+        assert_eq!(program.target, Target::Module { name: "pkg.mod".into() });
+        assert_eq!(program.args, vec![OsString::from("-v")]);
+        assert_eq!(options.trace, vec!["pkg.*".to_string()]);
+        assert_eq!(p(&["--batch=-", "-m", "x"]).unwrap(), Invocation::Debug {
+            program: Program { target: Target::Module { name: "x".into() }, args: vec![] },
+            options: Options::default(),
+            batch: Some(CommandSource::Stdin),
+        });
+    }
+
+    #[test]
+    fn usage_errors_are_clear() {
+        assert_eq!(p(&[]).unwrap_err().0, "no script or module to run");
+        assert_eq!(p(&["--frob", "x.py"]).unwrap_err().0, "unknown option --frob");
+        assert_eq!(p(&["--batch"]).unwrap_err().0, "--batch needs a value");
+        assert_eq!(p(&["-m"]).unwrap_err().0, "-m needs a module name");
+    }
+
+    #[test]
+    fn abspath_normalises_without_resolving_links() {
+        assert_eq!(abspath(Path::new("a/../b/./c.py"), Path::new("/w")), PathBuf::from("/w/b/c.py"));
+        assert_eq!(abspath(Path::new("/x/y.py"), Path::new("/w")), PathBuf::from("/x/y.py"));
+    }
+}

@@ -1,0 +1,592 @@
+//! The front end's model of a debugging session: what the program's state is (running,
+//! stopped, finished), which frame is selected, and what each command does.
+//!
+//! It is driven by events: [`Debugger::execute`] starts a command (answering at once when the
+//! front end knows the answer, e.g. `where`, `up`, `list` of a file it has), and
+//! [`Debugger::handle`] takes each [`SessionEvent`]. Output goes to a [`Sink`], which the batch
+//! driver prints as a transcript and the TUI will show in its panes. Messages from the agent wait
+//! for their sync marker, so they never overtake the program output that came before them.
+
+pub mod format;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use crate::commands::{self, Command, ListArg};
+use crate::protocol::{AgentMessage, BreakpointInfo, Finish, Launch, Reply, Request, Resume, Stop, StopReason};
+use crate::session::{ProgramIo, Session, SessionError, SessionEvent};
+
+/// How a line of debugger output should look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Normal command output.
+    Info,
+    /// pdb's `*** ...` errors.
+    Error,
+    /// Where the program stopped.
+    Location,
+    /// sleepy's own notices about the session (`sleepy: ...`).
+    Notice,
+}
+
+pub trait Sink {
+    fn program_output(&mut self, bytes: &[u8]);
+    fn line(&mut self, kind: Kind, text: &str);
+}
+
+/// The state of the program as the front end sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// The agent is starting the program.
+    Launching,
+    Running,
+    Stopped,
+    /// A request was sent; its reply has not come yet.
+    Waiting,
+    Finished(Finish),
+    /// The session is over without a normal finish: the launch failed or the process died.
+    Ended { exit_code: i32 },
+}
+
+/// What an outstanding request was, to print its reply the way the command wants.
+#[derive(Debug, Clone)]
+enum Pending {
+    Plain,
+    Exec { source: String, explicit: bool },
+    List { file: String, arg: ListArg },
+    LongList,
+    Break,
+    Clear,
+    Enable(bool),
+    Condition { set: bool },
+    Ignore,
+    ListBreakpoints,
+    Display { listing: bool },
+    Args,
+    Resume,
+}
+
+/// How long a message may wait for the program output before it (its sync marker).
+const SYNC_PATIENCE: Duration = Duration::from_secs(2);
+
+pub struct Debugger {
+    session: Session,
+    phase: Phase,
+    stop: Option<Stop>,
+    selected: usize,
+    /// pdb's `lineno`: the last line `list` showed, so the next `list` continues.
+    list_last: Option<u32>,
+    sources: HashMap<String, Vec<String>>,
+    breakpoints: BTreeMap<u32, BreakpointInfo>,
+    canonical: HashMap<String, String>,
+    seen_sync: u64,
+    deferred: Option<(AgentMessage, u64, Instant)>,
+    pending: Option<Pending>,
+    last_tick: u64,
+}
+
+impl Debugger {
+    pub fn start(launch: Launch, io: ProgramIo) -> Result<Debugger, SessionError> {
+        Ok(Debugger {
+            session: Session::start(launch, io)?,
+            phase: Phase::Launching,
+            stop: None,
+            selected: 0,
+            list_last: None,
+            sources: HashMap::new(),
+            breakpoints: BTreeMap::new(),
+            canonical: HashMap::new(),
+            seen_sync: 0,
+            deferred: None,
+            pending: None,
+            last_tick: 0,
+        })
+    }
+
+    pub fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    pub fn session(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    pub fn current_stop(&self) -> Option<&Stop> {
+        self.stop.as_ref()
+    }
+
+    /// The front end is waiting for the program or the agent.
+    pub fn busy(&self) -> bool {
+        matches!(self.phase, Phase::Launching | Phase::Running | Phase::Waiting)
+    }
+
+    pub fn running(&self) -> bool {
+        matches!(self.phase, Phase::Launching | Phase::Running)
+    }
+
+    /// The exit status sleepy itself should end with.
+    pub fn exit_code(&self) -> i32 {
+        match &self.phase {
+            Phase::Finished(f) => f.signal.map(|s| 128 + s).unwrap_or(f.exit_code),
+            Phase::Ended { exit_code } => *exit_code,
+            _ => 0,
+        }
+    }
+
+    /// Waits for the next event (at most `timeout`) and handles it.
+    pub fn poll(&mut self, timeout: Duration, sink: &mut dyn Sink) {
+        let event = self.session.next_event(timeout);
+        if let Some(event) = event {
+            self.handle(event, sink);
+        }
+        if let Some((_, _, since)) = &self.deferred {
+            if since.elapsed() > SYNC_PATIENCE {
+                // The marker got lost (the program changed its terminal, say): show the message
+                // rather than wait for ever.
+                if let Some((msg, _, _)) = self.deferred.take() {
+                    self.process(msg, sink);
+                }
+            }
+        }
+    }
+
+    pub fn handle(&mut self, event: SessionEvent, sink: &mut dyn Sink) {
+        match event {
+            SessionEvent::Output(bytes) => sink.program_output(&bytes),
+            SessionEvent::Sync(n) => {
+                self.seen_sync = self.seen_sync.max(n);
+                if matches!(&self.deferred, Some((_, want, _)) if *want <= self.seen_sync) {
+                    if let Some((msg, _, _)) = self.deferred.take() {
+                        self.process(msg, sink);
+                    }
+                }
+            }
+            SessionEvent::Agent(msg) => {
+                let sync = match &msg {
+                    AgentMessage::Stopped { sync, .. }
+                    | AgentMessage::Reply { sync, .. }
+                    | AgentMessage::Finished { sync, .. } => *sync,
+                    _ => 0,
+                };
+                if sync > self.seen_sync {
+                    self.deferred = Some((msg, sync, Instant::now()));
+                } else {
+                    self.process(msg, sink);
+                }
+            }
+            SessionEvent::AgentGone(error) => {
+                if let Some((msg, _, _)) = self.deferred.take() {
+                    self.process(msg, sink);
+                }
+                if !matches!(self.phase, Phase::Finished(_) | Phase::Ended { .. }) {
+                    self.agent_died(error, sink);
+                }
+            }
+            SessionEvent::OutputClosed => {}
+        }
+    }
+
+    fn agent_died(&mut self, error: Option<String>, sink: &mut dyn Sink) {
+        // Drain what the program wrote last.
+        let deadline = Instant::now() + Duration::from_millis(300);
+        while Instant::now() < deadline {
+            match self.session.next_event(Duration::from_millis(20)) {
+                Some(SessionEvent::Output(bytes)) => sink.program_output(&bytes),
+                Some(SessionEvent::OutputClosed) | None => break,
+                Some(_) => {}
+            }
+        }
+        let mut status = None;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while status.is_none() && Instant::now() < deadline {
+            status = self.session.try_wait();
+            if status.is_none() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        if status.is_none() {
+            self.session.kill();
+            status = self.session.try_wait();
+        }
+        use std::os::unix::process::ExitStatusExt;
+        let (text, exit_code) = match status.map(|s| (s.code(), s.signal())) {
+            Some((_, Some(sig))) => {
+                let meaning = format::signal_meaning(sig);
+                let meaning = if meaning.is_empty() { String::new() } else { format!(" ({meaning})") };
+                (
+                    format!(
+                        "the program's process was killed by signal {sig}, {}{meaning}, at or after tick {}",
+                        format::signal_name(sig),
+                        self.last_tick
+                    ),
+                    128 + sig,
+                )
+            }
+            Some((Some(code), None)) => (
+                format!(
+                    "the program's process exited with status {code} without finishing normally \
+                     (os._exit() or a crash in native code), at or after tick {}",
+                    self.last_tick
+                ),
+                code,
+            ),
+            _ => (format!("lost the agent: {}", error.unwrap_or_else(|| "it stopped answering".into())), 1),
+        };
+        sink.line(Kind::Notice, &format!("sleepy: {text}"));
+        let report = self.session.crash_report();
+        if !report.trim().is_empty() {
+            sink.line(Kind::Notice, "sleepy: the program's Python stack when it crashed:");
+            for line in report.lines() {
+                sink.line(Kind::Notice, line);
+            }
+        }
+        self.phase = Phase::Ended { exit_code };
+        self.stop = None;
+    }
+
+    fn process(&mut self, msg: AgentMessage, sink: &mut dyn Sink) {
+        match msg {
+            AgentMessage::LaunchFailed { message, exit_code } => {
+                sink.line(Kind::Notice, &format!("sleepy: {message}"));
+                self.phase = Phase::Ended { exit_code };
+            }
+            AgentMessage::Notice { text } => sink.line(Kind::Notice, &format!("sleepy: {text}")),
+            AgentMessage::Stopped { stop, .. } => {
+                self.last_tick = stop.tick;
+                for line in format::stop(&stop) {
+                    sink.line(Kind::Location, &line);
+                }
+                if let StopReason::Breakpoint { deleted, .. } = &stop.reason {
+                    for bp in deleted {
+                        self.breakpoints.remove(&bp.number);
+                    }
+                }
+                self.selected = stop.stack.len().saturating_sub(1);
+                self.list_last = None;
+                self.stop = Some(stop);
+                self.pending = None;
+                self.phase = Phase::Stopped;
+            }
+            AgentMessage::Finished { finish, .. } => {
+                self.last_tick = finish.tick;
+                let text = match (&finish.signal, &finish.exception) {
+                    (Some(sig), _) => format!(
+                        "The program was interrupted ({}) and exited with code {}.",
+                        format::signal_name(*sig),
+                        128 + sig
+                    ),
+                    _ => format!("The program exited with code {}.", finish.exit_code),
+                };
+                sink.line(Kind::Info, &text);
+                self.stop = None;
+                self.pending = None;
+                self.phase = Phase::Finished(finish);
+            }
+            AgentMessage::Reply { reply, .. } => {
+                let pending = self.pending.take().unwrap_or(Pending::Plain);
+                self.phase = Phase::Stopped;
+                self.show_reply(pending, reply, sink);
+            }
+        }
+    }
+
+    fn selected_frame(&self) -> Option<&crate::protocol::FrameInfo> {
+        self.stop.as_ref().and_then(|s| s.stack.get(self.selected))
+    }
+
+    fn canonical(&mut self, file: &str) -> String {
+        if let Some(c) = self.canonical.get(file) {
+            return c.clone();
+        }
+        let c = std::fs::canonicalize(file).map(|p| p.display().to_string()).unwrap_or_else(|_| file.to_string());
+        self.canonical.insert(file.to_string(), c.clone());
+        c
+    }
+
+    fn breaks_in(&mut self, file: &str) -> Vec<u32> {
+        let canon = self.canonical(file);
+        self.breakpoints.values().filter(|b| b.file == canon).map(|b| b.line).collect()
+    }
+
+    /// Sends a request that needs the program stopped.
+    fn request(&mut self, request: Request, pending: Pending, sink: &mut dyn Sink) {
+        match &self.phase {
+            Phase::Stopped => {}
+            Phase::Finished(f) => {
+                sink.line(Kind::Error, &format!("*** The program has finished (exit code {}); nothing is running", f.exit_code));
+                return;
+            }
+            Phase::Ended { .. } => {
+                sink.line(Kind::Error, "*** The program is no longer running");
+                return;
+            }
+            _ => {
+                sink.line(Kind::Error, "*** The program is running; wait for it to stop");
+                return;
+            }
+        }
+        match self.session.send(&request) {
+            Ok(()) => {
+                self.pending = Some(pending);
+                self.phase = if matches!(request, Request::Resume { .. }) { Phase::Running } else { Phase::Waiting };
+                if matches!(request, Request::Resume { .. }) {
+                    // Until its reply (an error) or the next stop, the program runs.
+                    self.pending = Some(Pending::Resume);
+                }
+            }
+            Err(e) => sink.line(Kind::Error, &format!("*** {e}")),
+        }
+    }
+
+    /// Starts a command; its output goes to `sink` now or when its reply comes.
+    pub fn execute(&mut self, command: Command, sink: &mut dyn Sink) {
+        let frame = self.selected;
+        match command {
+            Command::Help(topic) => match commands::help_text(topic.as_deref()) {
+                Ok(lines) => lines.iter().for_each(|l| sink.line(Kind::Info, l)),
+                Err(e) => sink.line(Kind::Error, &format!("*** {e}")),
+            },
+            Command::Tick => sink.line(Kind::Info, &format!("tick {}", self.stop.as_ref().map(|s| s.tick).unwrap_or(self.last_tick))),
+            Command::Quit => {
+                if matches!(self.phase, Phase::Stopped) {
+                    let _ = self.session.send(&Request::Quit);
+                }
+                self.session.kill();
+                if !matches!(self.phase, Phase::Finished(_) | Phase::Ended { .. }) {
+                    self.phase = Phase::Ended { exit_code: 0 };
+                }
+            }
+            Command::Where => match &self.stop {
+                Some(stop) => {
+                    for (i, f) in stop.stack.iter().enumerate() {
+                        for line in format::stack_entry(f, i == self.selected) {
+                            sink.line(Kind::Info, &line);
+                        }
+                    }
+                }
+                None => self.not_stopped(sink),
+            },
+            Command::Up(n) | Command::Down(n) => {
+                let up = matches!(command, Command::Up(_));
+                let Some(stop) = &self.stop else { return self.not_stopped(sink) };
+                let last = stop.stack.len().saturating_sub(1);
+                if up && self.selected == 0 {
+                    return sink.line(Kind::Error, "*** Oldest frame");
+                }
+                if !up && self.selected >= last {
+                    return sink.line(Kind::Error, "*** Newest frame");
+                }
+                self.selected = if up { self.selected.saturating_sub(n) } else { (self.selected + n).min(last) };
+                self.list_last = None;
+                if let Some(f) = stop.stack.get(self.selected) {
+                    for line in format::stack_entry(f, true) {
+                        sink.line(Kind::Location, &line);
+                    }
+                }
+            }
+            Command::List(arg) => {
+                let Some(f) = self.selected_frame() else { return self.not_stopped(sink) };
+                let file = f.file.clone();
+                if self.sources.contains_key(&file) {
+                    self.print_listing(&file, &arg, sink);
+                } else {
+                    self.request(Request::Source { file: file.clone(), frame }, Pending::List { file, arg }, sink);
+                }
+            }
+            Command::LongList => self.request(Request::FunctionSource { frame }, Pending::LongList, sink),
+            Command::Resume(resume) => self.request(Request::Resume { resume, frame }, Pending::Resume, sink),
+            Command::Eval { expr, style } => self.request(Request::Eval { frame, expr, style }, Pending::Plain, sink),
+            Command::Exec { source, explicit } => {
+                self.request(Request::Exec { frame, source: source.clone() }, Pending::Exec { source, explicit }, sink)
+            }
+            Command::Args => self.request(Request::Args { frame }, Pending::Args, sink),
+            Command::Retval => self.request(Request::Retval { frame }, Pending::Plain, sink),
+            Command::Break { location: None, .. } => self.request(Request::ListBreakpoints, Pending::ListBreakpoints, sink),
+            Command::Break { location: Some(location), condition, temporary } => {
+                self.request(Request::Break { frame, location, condition, temporary }, Pending::Break, sink)
+            }
+            Command::ClearAll => self.request(Request::ClearAll, Pending::Clear, sink),
+            Command::ClearNumbers(numbers) => self.request(Request::ClearNumbers { numbers }, Pending::Clear, sink),
+            Command::ClearLine { file, line } => self.request(Request::ClearLine { file, line }, Pending::Clear, sink),
+            Command::Enable { numbers, enable } => self.request(Request::Enable { numbers, enable }, Pending::Enable(enable), sink),
+            Command::Condition { number, condition } => {
+                let set = condition.is_some();
+                self.request(Request::Condition { number, condition }, Pending::Condition { set }, sink)
+            }
+            Command::Ignore { number, count } => self.request(Request::Ignore { number, count }, Pending::Ignore, sink),
+            Command::Display(expr) => {
+                let listing = expr.is_none();
+                self.request(Request::Display { frame, expr }, Pending::Display { listing }, sink)
+            }
+            Command::Undisplay(expr) => self.request(Request::Undisplay { frame, expr }, Pending::Plain, sink),
+        }
+    }
+
+    fn not_stopped(&self, sink: &mut dyn Sink) {
+        let text = match &self.phase {
+            Phase::Finished(f) => format!("*** The program has finished (exit code {})", f.exit_code),
+            Phase::Ended { .. } => "*** The program is no longer running".to_string(),
+            _ => "*** The program is running".to_string(),
+        };
+        sink.line(Kind::Error, &text);
+    }
+
+    fn print_listing(&mut self, file: &str, arg: &ListArg, sink: &mut dyn Sink) {
+        let Some(frame) = self.selected_frame() else { return };
+        let current = frame.line;
+        let exception_line = None;
+        let (first, last) = match arg {
+            ListArg::Range(a, b) => (*a, Some(*b)),
+            ListArg::Around(n) => (n.saturating_sub(5).max(1), None),
+            ListArg::Current => (current.saturating_sub(5).max(1), None),
+            ListArg::Continue => match self.list_last {
+                Some(l) => (l + 1, None),
+                None => (current.saturating_sub(5).max(1), None),
+            },
+        };
+        let last = last.unwrap_or(first + 10);
+        let breaks = self.breaks_in(file);
+        let Some(lines) = self.sources.get(file) else { return };
+        let total = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+        let from = usize::try_from(first.saturating_sub(1)).unwrap_or(usize::MAX).min(lines.len());
+        let to = usize::try_from(last).unwrap_or(usize::MAX).min(lines.len());
+        let slice = if from < to { &lines[from..to] } else { &[][..] };
+        for line in format::source_lines(slice, first, &breaks, Some(current), exception_line) {
+            sink.line(Kind::Info, &line);
+        }
+        self.list_last = Some(last.min(total));
+        if total < last {
+            sink.line(Kind::Info, "[EOF]");
+        }
+    }
+
+    fn show_reply(&mut self, pending: Pending, reply: Reply, sink: &mut dyn Sink) {
+        let err = |sink: &mut dyn Sink, e: &str| sink.line(Kind::Error, &format!("*** {e}"));
+        match (pending, reply) {
+            (Pending::Resume, Reply::Error(e)) => {
+                self.phase = Phase::Stopped;
+                err(sink, &e);
+            }
+            (Pending::Exec { source, explicit }, Reply::Error(e)) => err(sink, &exec_error(&source, explicit, &e)),
+            (_, Reply::Error(e)) => err(sink, &e),
+            (_, Reply::Done) => {}
+            (_, Reply::Value(v)) => sink.line(Kind::Info, &v),
+            (_, Reply::Message(lines)) => lines.iter().for_each(|l| sink.line(Kind::Info, l)),
+            (Pending::Exec { source, explicit }, Reply::Output { lines, error }) => {
+                lines.iter().for_each(|l| sink.line(Kind::Info, l));
+                if let Some(e) = error {
+                    err(sink, &exec_error(&source, explicit, &e));
+                }
+            }
+            (_, Reply::Output { lines, error }) => {
+                lines.iter().for_each(|l| sink.line(Kind::Info, l));
+                if let Some(e) = error {
+                    err(sink, &e);
+                }
+            }
+            (_, Reply::Args(args)) => {
+                for a in args {
+                    let value = a.value.unwrap_or_else(|| "*** undefined ***".into());
+                    sink.line(Kind::Info, &format!("{} = {value}", a.name));
+                }
+            }
+            (Pending::List { file, arg }, Reply::Lines { lines, .. }) => {
+                self.sources.insert(file.clone(), lines);
+                self.print_listing(&file, &arg, sink);
+            }
+            (_, Reply::Lines { first, lines }) => {
+                let Some(frame) = self.selected_frame() else { return };
+                let (file, current) = (frame.file.clone(), frame.line);
+                let breaks = self.breaks_in(&file);
+                for line in format::source_lines(&lines, first, &breaks, Some(current), None) {
+                    sink.line(Kind::Info, &line);
+                }
+            }
+            (_, Reply::Breakpoints(list)) => {
+                self.breakpoints = list.iter().map(|b| (b.number, b.clone())).collect();
+                format::breakpoint_table(&list).iter().for_each(|l| sink.line(Kind::Info, l));
+            }
+            (_, Reply::BreakpointSet(bp)) => {
+                sink.line(Kind::Info, &format!("Breakpoint {} at {}:{}", bp.number, bp.file, bp.line));
+                self.breakpoints.insert(bp.number, bp);
+            }
+            (_, Reply::Deleted { deleted, errors }) => {
+                for bp in deleted {
+                    sink.line(Kind::Info, &format!("Deleted {}", format::breakpoint(&bp)));
+                    self.breakpoints.remove(&bp.number);
+                }
+                errors.iter().for_each(|e| err(sink, e));
+            }
+            (pending, Reply::Toggled { changed, errors }) => {
+                for bp in changed {
+                    let text = match &pending {
+                        Pending::Enable(true) => format!("Enabled {}", format::breakpoint(&bp)),
+                        Pending::Enable(false) => format!("Disabled {}", format::breakpoint(&bp)),
+                        Pending::Condition { set: true } => format!("New condition set for breakpoint {}.", bp.number),
+                        Pending::Condition { set: false } => format!("Breakpoint {} is now unconditional.", bp.number),
+                        Pending::Ignore => format::ignore_message(&bp),
+                        _ => format::breakpoint(&bp),
+                    };
+                    sink.line(Kind::Info, &text);
+                    self.breakpoints.insert(bp.number, bp);
+                }
+                errors.iter().for_each(|e| err(sink, e));
+            }
+            (Pending::Display { listing: true }, Reply::Displays(items)) => {
+                sink.line(Kind::Info, "Currently displaying:");
+                for (expr, value) in items {
+                    sink.line(Kind::Info, &format!("{expr}: {value}"));
+                }
+            }
+            (_, Reply::Displays(items)) => {
+                for (expr, value) in items {
+                    sink.line(Kind::Info, &format!("display {expr}: {value}"));
+                }
+            }
+        }
+    }
+
+    /// Asks the agent to end: the program is killed.
+    pub fn shutdown(&mut self) {
+        if matches!(self.phase, Phase::Stopped) {
+            let _ = self.session.send(&Request::Quit);
+        }
+        self.session.kill();
+    }
+
+    /// Resumes with a resume command; used by the batch driver's tests of the model.
+    pub fn resume(&mut self, resume: Resume, sink: &mut dyn Sink) {
+        self.execute(Command::Resume(resume), sink);
+    }
+}
+
+/// pdb runs a line that is not a command as Python; when that fails because the first word is
+/// not a name either, say plainly that it was not a command.
+fn exec_error(source: &str, explicit: bool, error: &str) -> String {
+    if explicit {
+        return error.to_string();
+    }
+    let word: String = source.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    if !word.is_empty() && error == format!("NameError: name '{word}' is not defined") {
+        return format!("Unknown command {word:?} (and no variable of that name); type 'help' for the commands");
+    }
+    if error.starts_with("SyntaxError") {
+        return format!("Not a command, and not valid Python: {error} (type 'help' for the commands)");
+    }
+    error.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exec_error;
+
+    #[test]
+    fn a_typo_is_called_an_unknown_command() {
+        assert_eq!(
+            exec_error("stpe", false, "NameError: name 'stpe' is not defined"),
+            "Unknown command \"stpe\" (and no variable of that name); type 'help' for the commands"
+        );
+        assert_eq!(exec_error("x + y", false, "NameError: name 'y' is not defined"), "NameError: name 'y' is not defined");
+        assert_eq!(exec_error("stpe", true, "NameError: name 'stpe' is not defined"), "NameError: name 'stpe' is not defined");
+    }
+}

@@ -1,0 +1,312 @@
+//! Messages between the front end (batch driver, `sleepy run`, later the TUI) and the agent.
+//!
+//! The channel is a Unix socketpair inherited by the agent at spawn (never a network port).
+//! Each message is a 4-byte big-endian length followed by that many bytes of JSON. JSON keeps the
+//! channel readable in a debugger of the debugger; the messages are small and few (one per
+//! command), so its cost does not show.
+//!
+//! The program's own output never travels here: it goes through the pseudo-terminal. To keep the
+//! two streams in order, the agent writes a *sync marker* (see [`sync_marker`]) into the terminal
+//! before every message that follows program activity, and the message carries the marker's
+//! number; the front end prints the message only once the terminal stream has reached the marker.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Largest message accepted: a runaway repr must not make the front end allocate without bound.
+pub const MAX_MESSAGE: usize = 64 << 20;
+
+/// What to run, as `python3` would be told.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum Target {
+    /// `sleepy script.py`: `path` is absolute, `argv0` is the path as the user typed it.
+    Script { path: PathBuf, argv0: String },
+    /// `sleepy -m package.module`.
+    Module { name: String },
+}
+
+/// How the front end will drive the program.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum RunMode {
+    /// Stop before the first line and wait for commands.
+    Debug,
+    /// Run to the end under tracing; no stops (`breakpoint()` is reported and ignored).
+    Run,
+}
+
+/// The first message the front end sends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Launch {
+    pub target: Target,
+    /// The program's arguments after the script or module, as raw bytes (argv may not be UTF-8).
+    pub args: Vec<Vec<u8>>,
+    pub mode: RunMode,
+    /// Extra modules to trace, by module name or file path glob (`--trace`).
+    pub trace: Vec<String>,
+    /// Write sync markers into the terminal (only when the front end reads the terminal).
+    pub sync_markers: bool,
+}
+
+/// Where a frame stands, as shown by `where` and at each stop.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FrameInfo {
+    pub file: String,
+    pub line: u32,
+    /// `co_name`, as pdb prints it.
+    pub function: String,
+    pub qualname: String,
+    /// The source line, stripped; empty when the source is not available.
+    pub source: String,
+    /// Is this the user's code (traced), or a library's?
+    pub user: bool,
+    /// `repr` of the value being returned, when this frame stopped at its return.
+    pub return_value: Option<String>,
+}
+
+/// Why the program stopped.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum StopReason {
+    /// Before the first line of the program.
+    Start,
+    /// A step, next, until or return completed on a line.
+    Step,
+    /// A user function was entered while stepping (pdb's `--Call--`).
+    Call,
+    /// A frame is returning (pdb's `--Return--`); the value is in the frame's `return_value`.
+    Return,
+    /// An exception was raised in the frame being stepped (pdb prints it, then stops).
+    Exception { text: String },
+    /// One or more breakpoints were hit; temporary ones were deleted.
+    Breakpoint {
+        numbers: Vec<u32>,
+        deleted: Vec<BreakpointInfo>,
+        /// A condition that raised is reported and treated as true, like pdb does.
+        condition_error: Option<String>,
+    },
+    /// `breakpoint()` was called by the program.
+    BreakpointCall,
+    /// The program raised an exception nothing caught; its traceback has been printed.
+    PostMortem { exception: String },
+}
+
+/// The program is stopped and waits for commands.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Stop {
+    pub reason: StopReason,
+    pub tick: u64,
+    /// Oldest frame first, as `where` prints them; the stop's own frame is the last.
+    pub stack: Vec<FrameInfo>,
+    /// `display` expressions whose value changed in the stopped frame.
+    pub displays: Vec<DisplayChange>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DisplayChange {
+    pub expr: String,
+    pub value: String,
+    pub old: String,
+}
+
+/// How the program ended.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Finish {
+    pub exit_code: i32,
+    pub tick: u64,
+    /// Set when the program ended by an uncaught exception.
+    pub exception: Option<String>,
+    /// The process is about to kill itself with this signal, as python3 does for an uncaught
+    /// KeyboardInterrupt (SIGINT), so the parent sees the same status.
+    pub signal: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BreakpointInfo {
+    pub number: u32,
+    pub file: String,
+    pub line: u32,
+    pub temporary: bool,
+    pub enabled: bool,
+    pub condition: Option<String>,
+    pub ignore: u32,
+    pub hits: u32,
+    /// Set for `break FUNC`: stops at the first line the function executes.
+    pub function: Option<String>,
+}
+
+/// The forward execution commands.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Resume {
+    Step,
+    Next,
+    Return,
+    Continue,
+    /// `until [LINE]`: run until a line greater than the current one (or >= LINE) in this frame,
+    /// or until it returns.
+    Until(Option<u32>),
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum EvalStyle {
+    /// `p`: repr.
+    Repr,
+    /// `pp`: pprint.pformat.
+    Pretty,
+    /// `whatis`: pdb's description of the type.
+    WhatIs,
+}
+
+/// A request from the front end. Frame numbers index [`Stop::stack`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Request {
+    Launch(Launch),
+    /// Run forward; `frame` is the selected frame (pdb's `next` after `up` steps over the
+    /// caller's lines).
+    Resume { resume: Resume, frame: usize },
+    Eval { frame: usize, expr: String, style: EvalStyle },
+    /// Run a statement in a frame; assignments write the frame's locals.
+    Exec { frame: usize, source: String },
+    Args { frame: usize },
+    Retval { frame: usize },
+    /// The lines of a source file, as the program's linecache sees them.
+    Source { file: String, frame: usize },
+    /// The source of the function running in a frame (`ll`).
+    FunctionSource { frame: usize },
+    /// `break`/`tbreak`: `location` is `[FILE:]LINE` or `FUNC` as typed.
+    Break { frame: usize, location: String, condition: Option<String>, temporary: bool },
+    /// `clear` without arguments: all of them.
+    ClearAll,
+    ClearNumbers { numbers: Vec<String> },
+    ClearLine { file: String, line: String },
+    Enable { numbers: Vec<String>, enable: bool },
+    Condition { number: String, condition: Option<String> },
+    Ignore { number: String, count: Option<String> },
+    ListBreakpoints,
+    Display { frame: usize, expr: Option<String> },
+    Undisplay { frame: usize, expr: Option<String> },
+    Quit,
+}
+
+/// One line of `args` output.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ArgValue {
+    pub name: String,
+    /// `None` when the argument is unbound (pdb prints `*** undefined ***`).
+    pub value: Option<String>,
+}
+
+/// The agent's answer to a request other than `Resume`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum Reply {
+    Done,
+    /// Lines of text for the user.
+    Message(Vec<String>),
+    /// pdb prints errors as `*** message`.
+    Error(String),
+    Value(String),
+    /// What a statement showed, and the error that ended it.
+    Output { lines: Vec<String>, error: Option<String> },
+    Args(Vec<ArgValue>),
+    Lines { first: u32, lines: Vec<String> },
+    Breakpoints(Vec<BreakpointInfo>),
+    BreakpointSet(BreakpointInfo),
+    /// Breakpoints removed, and errors met along the way (pdb goes on after a bad number).
+    Deleted { deleted: Vec<BreakpointInfo>, errors: Vec<String> },
+    Toggled { changed: Vec<BreakpointInfo>, errors: Vec<String> },
+    Displays(Vec<(String, String)>),
+}
+
+/// A message from the agent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AgentMessage {
+    /// The agent could not start the program (a syntax error, no such module, wrong Python).
+    LaunchFailed { message: String, exit_code: i32 },
+    Stopped { stop: Stop, sync: u64 },
+    Reply { reply: Reply, sync: u64 },
+    Finished { finish: Finish, sync: u64 },
+    /// Something the user should know that is not an answer (e.g. `breakpoint()` in `sleepy run`).
+    Notice { text: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("the channel to the other process failed: {0}")]
+    Io(#[from] io::Error),
+    #[error("a message on the channel could not be decoded: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("a message on the channel claims {0} bytes, more than the {MAX_MESSAGE} allowed")]
+    TooLarge(usize),
+}
+
+/// Writes one framed message.
+pub fn send<W: Write, T: Serialize>(w: &mut W, msg: &T) -> Result<(), ChannelError> {
+    let body = serde_json::to_vec(msg)?;
+    let len = u32::try_from(body.len()).map_err(|_| ChannelError::TooLarge(body.len()))?;
+    let mut frame = Vec::with_capacity(body.len() + 4);
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(&body);
+    w.write_all(&frame)?;
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads one framed message; `Ok(None)` at a clean end of stream.
+pub fn receive<R: Read, T: for<'de> Deserialize<'de>>(r: &mut R) -> Result<Option<T>, ChannelError> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_MESSAGE {
+        return Err(ChannelError::TooLarge(len));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body)?;
+    Ok(Some(serde_json::from_slice(&body)?))
+}
+
+/// The bytes the agent writes into the program's terminal to mark a point in its output.
+///
+/// An APC string (`ESC _ ... ESC \`): terminals ignore it, and programs practically never write
+/// one, so the front end can strip it without touching real output.
+pub fn sync_marker(n: u64) -> Vec<u8> {
+    format!("\x1b_sleepy-sync:{n}\x1b\\").into_bytes()
+}
+
+/// The prefix every sync marker starts with.
+pub const SYNC_PREFIX: &[u8] = b"\x1b_sleepy-sync:";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_through_a_byte_stream() {
+        let mut buf = Vec::new();
+        send(&mut buf, &Request::Resume { resume: Resume::Until(Some(12)), frame: 3 }).unwrap();
+        send(&mut buf, &Request::Quit).unwrap();
+        let mut r = buf.as_slice();
+        let a: Request = receive(&mut r).unwrap().unwrap();
+        assert!(matches!(a, Request::Resume { resume: Resume::Until(Some(12)), frame: 3 }));
+        let b: Request = receive(&mut r).unwrap().unwrap();
+        assert!(matches!(b, Request::Quit));
+        assert!(receive::<_, Request>(&mut r).unwrap().is_none());
+    }
+
+    #[test]
+    fn oversized_frames_are_refused_before_allocating() {
+        let mut buf = (u32::MAX).to_be_bytes().to_vec();
+        buf.extend_from_slice(b"{}");
+        let err = receive::<_, Request>(&mut buf.as_slice()).unwrap_err();
+        assert!(matches!(err, ChannelError::TooLarge(_)));
+    }
+
+    #[test]
+    fn sync_markers_start_with_the_prefix() {
+        assert!(sync_marker(42).starts_with(SYNC_PREFIX));
+        assert!(sync_marker(42).ends_with(b"\x1b\\"));
+    }
+}

@@ -1,0 +1,102 @@
+//! `sleepy run`: the program runs to its end under sleepy's tracing, with no debugger UI.
+//!
+//! The program gets sleepy's own stdin, stdout and stderr, so it behaves exactly as under
+//! `python3` (buffering, isatty, redirections), and sleepy's messages go to stderr only. sleepy
+//! ends with the program's status: the same exit code, or the same deadly signal.
+
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithOrigin;
+
+use crate::cli::{Options, Program};
+use crate::debugger::format;
+use crate::protocol::{AgentMessage, Finish, Launch, RunMode};
+use crate::session::{ProgramIo, Session, SessionEvent};
+
+pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
+    let launch = Launch {
+        target: program.target.clone(),
+        args: program.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        mode: RunMode::Run,
+        trace: options.trace.clone(),
+        sync_markers: false,
+    };
+    // Signals a terminal sends reach the program directly (it shares sleepy's process group);
+    // signals sent to sleepy alone by another process (a scheduler's SIGTERM) are passed on.
+    let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])?;
+    let started = Instant::now();
+    let mut session = Session::start(launch, ProgramIo::Inherit)?;
+    let agent_pid = rustix::process::Pid::from_raw(i32::try_from(session.pid()).unwrap_or(0));
+
+    let mut finish: Option<Finish> = None;
+    let mut gone = false;
+    while !gone {
+        for info in signals.pending() {
+            let from_process = info.process.map(|p| p.pid).filter(|p| *p != 0);
+            if let (Some(_), Some(pid)) = (from_process, agent_pid) {
+                if let Some(sig) = rustix::process::Signal::from_named_raw(info.signal) {
+                    let _ = rustix::process::kill_process(pid, sig);
+                }
+            }
+        }
+        match session.next_event(Duration::from_millis(50)) {
+            Some(SessionEvent::Agent(AgentMessage::Finished { finish: f, .. })) => finish = Some(f),
+            Some(SessionEvent::Agent(AgentMessage::Notice { text })) => eprintln!("sleepy: {text}"),
+            Some(SessionEvent::Agent(AgentMessage::LaunchFailed { message, exit_code })) => {
+                eprintln!("sleepy: {message}");
+                session.kill();
+                return Ok(exit_code);
+            }
+            Some(SessionEvent::AgentGone(_)) => gone = true,
+            Some(_) | None => {
+                if session.try_wait().is_some() {
+                    gone = true;
+                }
+            }
+        }
+    }
+    let status = session.wait()?;
+    let elapsed = started.elapsed();
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(f) = &finish {
+        if options.stats {
+            eprintln!("sleepy: {} ticks in {:.3} s", f.tick, elapsed.as_secs_f64());
+        }
+    }
+    match (status.signal(), &finish) {
+        (Some(sig), _) => {
+            if finish.is_none() {
+                let meaning = format::signal_meaning(sig);
+                eprintln!(
+                    "sleepy: the program was killed by signal {sig} ({}{}{})",
+                    format::signal_name(sig),
+                    if meaning.is_empty() { "" } else { ", " },
+                    meaning
+                );
+                let report = session.crash_report();
+                if !report.trim().is_empty() {
+                    eprintln!("sleepy: the program's Python stack when it crashed:\n{}", report.trim_end());
+                }
+            }
+            // Die of the same signal when that makes no core dump, so a parent sees what
+            // python3 would have shown it.
+            if [SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2].contains(&sig) {
+                drop(signals);
+                let _ = signal_hook::low_level::emulate_default_handler(sig);
+            }
+            Ok(128 + sig)
+        }
+        (None, Some(f)) => Ok(f.exit_code),
+        (None, None) => {
+            let code = status.code().unwrap_or(1);
+            eprintln!(
+                "sleepy: the program's process exited with status {code} without finishing normally \
+                 (os._exit() or a crash in native code)"
+            );
+            Ok(code)
+        }
+    }
+}
