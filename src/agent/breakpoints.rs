@@ -173,6 +173,9 @@ impl BreakpointTable {
             .map(|b| b.number)
             .collect();
         if numbers.is_empty() {
+            if !self.iter().any(|b| b.file == file) {
+                return Err(format!("There are no breakpoints in {path}"));
+            }
             return Err(format!("There is no breakpoint at {path}:{line}"));
         }
         Ok(numbers.into_iter().filter_map(|n| self.delete(n)).collect())
@@ -257,8 +260,9 @@ mod tests {
     #[test]
     fn clearing_a_line_without_breakpoints_is_pdbs_error() {
         let mut t = BreakpointTable::default();
-        assert_eq!(t.delete_at(0, "/a.py", 3), Err("There is no breakpoint at /a.py:3".into()));
+        assert_eq!(t.delete_at(0, "/a.py", 3), Err("There are no breakpoints in /a.py".into()));
         bp(&mut t, 0, 3);
+        assert_eq!(t.delete_at(0, "/a.py", 4), Err("There is no breakpoint at /a.py:4".into()));
         bp(&mut t, 0, 3);
         assert_eq!(t.delete_at(0, "/a.py", 3).unwrap().len(), 2);
     }

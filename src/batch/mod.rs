@@ -200,11 +200,14 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
         };
         let mut parts = split_commands(&line).into_iter();
         let first = parts.next().unwrap_or_default();
-        queue.extend(parts);
-        last = Some(if first.trim_start().starts_with('l') && commands::parse(&first).map(|c| c.id()) == Ok(commands::CommandId::List) {
-            "list".to_string()
-        } else {
-            line.clone()
+        // The queued commands go first, before the next line is read (pdb's cmdqueue).
+        for (i, part) in parts.enumerate() {
+            queue.insert(i, part);
+        }
+        // pdb repeats the last command run; a repeated `list` continues the listing.
+        last = Some(match commands::parse(&first) {
+            Ok(c) if c.id() == commands::CommandId::List => "list".to_string(),
+            _ => first.clone(),
         });
         match commands::parse(&first) {
             Ok(command) => {

@@ -102,6 +102,29 @@ fn split_word(line: &str) -> (&str, &str) {
     (&line[..end], line[end..].trim())
 }
 
+/// Python's `repr` of a string, for messages that quote what the user typed as pdb does.
+pub fn py_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 fn opt(arg: &str) -> Option<String> {
     let arg = arg.trim();
     (!arg.is_empty()).then(|| arg.to_string())
@@ -121,7 +144,7 @@ fn count(arg: &str) -> Result<usize, ParseError> {
 
 fn parse_list(arg: &str) -> Result<ListArg, ParseError> {
     let arg = arg.trim();
-    let bad = || ParseError(format!("Error in argument: {arg:?}"));
+    let bad = || ParseError(format!("Error in argument: {}", py_repr(arg)));
     if arg.is_empty() {
         return Ok(ListArg::Continue);
     }
@@ -181,7 +204,7 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         CommandId::Until => {
             let target = match opt(arg) {
                 None => None,
-                Some(a) => Some(a.parse::<u32>().map_err(|_| ParseError(format!("Error in argument: {a:?}")))?),
+                Some(a) => Some(a.parse::<u32>().map_err(|_| ParseError(format!("Error in argument: {}", py_repr(&a))))?),
             };
             Command::Resume(Resume::Until(target))
         }
@@ -277,7 +300,7 @@ mod tests {
         assert_eq!(parse("l 20").unwrap(), Command::List(ListArg::Around(20)));
         assert_eq!(parse("l 5, 8").unwrap(), Command::List(ListArg::Range(5, 8)));
         assert_eq!(parse("l 5, 3").unwrap(), Command::List(ListArg::Range(5, 8)));
-        assert_eq!(parse("l x").unwrap_err().0, "Error in argument: \"x\"");
+        assert_eq!(parse("l x").unwrap_err().0, "Error in argument: 'x'");
     }
 
     #[test]
@@ -291,7 +314,9 @@ mod tests {
 
     #[test]
     fn bad_arguments_are_pdbs_errors() {
-        assert_eq!(parse("until x").unwrap_err().0, "Error in argument: \"x\"");
+        assert_eq!(parse("until x").unwrap_err().0, "Error in argument: 'x'");
+        assert_eq!(py_repr("it's"), "\"it's\"");
+        assert_eq!(py_repr("a\nb"), "'a\\nb'");
         assert_eq!(parse("up z").unwrap_err().0, "Invalid frame count (z)");
         assert_eq!(parse("p").unwrap_err().0, "Usage: p EXPRESSION");
         assert_eq!(parse("ignore").unwrap_err().0, "Breakpoint number expected");

@@ -74,11 +74,8 @@ pub fn breakpoint_table(bps: &[BreakpointInfo]) -> Vec<String> {
     for bp in bps {
         let disp = if bp.temporary { "del  " } else { "keep " };
         let enb = if bp.enabled { "yes  " } else { "no   " };
-        let mut where_ = format!("at {}:{}", bp.file, bp.line);
-        if let Some(f) = &bp.function {
-            where_.push_str(&format!(" (function {f})"));
-        }
-        lines.push(format!("{:<4}breakpoint   {disp}{enb}{where_}", bp.number));
+        let where_ = format!("at {}:{}", bp.file, bp.line);
+        lines.push(format!("{:<4}breakpoint   {disp}{enb} {where_}", bp.number));
         if let Some(c) = &bp.condition {
             lines.push(format!("\tstop only if {c}"));
         }

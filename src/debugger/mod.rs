@@ -129,8 +129,14 @@ impl Debugger {
         match &self.phase {
             Phase::Finished(f) => f.signal.map(|s| 128 + s).unwrap_or(f.exit_code),
             Phase::Ended { exit_code } => *exit_code,
+            _ if self.in_post_mortem() => 1,
             _ => 0,
         }
+    }
+
+    /// Stopped after an uncaught exception: ending the session now is the program failing.
+    fn in_post_mortem(&self) -> bool {
+        matches!(&self.stop, Some(Stop { reason: StopReason::PostMortem { .. }, .. }))
     }
 
     /// Waits for the next event (at most `timeout`) and handles it.
@@ -215,7 +221,7 @@ impl Debugger {
                 let meaning = if meaning.is_empty() { String::new() } else { format!(" ({meaning})") };
                 (
                     format!(
-                        "the program's process was killed by signal {sig}, {}{meaning}, at or after tick {}",
+                        "the program's process was killed by signal {sig}, {}{meaning}; it last stopped at tick {}",
                         format::signal_name(sig),
                         self.last_tick
                     ),
@@ -225,7 +231,7 @@ impl Debugger {
             Some((Some(code), None)) => (
                 format!(
                     "the program's process exited with status {code} without finishing normally \
-                     (os._exit() or a crash in native code), at or after tick {}",
+                     (os._exit() or a crash in native code); it last stopped at tick {}",
                     self.last_tick
                 ),
                 code,
@@ -353,7 +359,8 @@ impl Debugger {
                 }
                 self.session.kill();
                 if !matches!(self.phase, Phase::Finished(_) | Phase::Ended { .. }) {
-                    self.phase = Phase::Ended { exit_code: 0 };
+                    let exit_code = if self.in_post_mortem() { 1 } else { 0 };
+                    self.phase = Phase::Ended { exit_code };
                 }
             }
             Command::Where => match &self.stop {

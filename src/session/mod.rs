@@ -216,14 +216,18 @@ impl Session {
         }
     }
 
-    /// What the program's Python stack was when the process crashed (faulthandler's report).
+    /// What the program's Python stack was when the process crashed (faulthandler's report),
+    /// without sleepy's own frames.
     pub fn crash_report(&mut self) -> String {
         let mut text = String::new();
         if let Some(mut crash) = self.crash.take() {
             // The agent is gone, so this read ends at once with whatever it wrote.
             let _ = crash.read_to_string(&mut text);
         }
-        text
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with("File \"<sleepy"))
+            .map(|l| format!("{l}\n"))
+            .collect()
     }
 }
 

@@ -197,7 +197,8 @@ def evaluate_value(frame, expr):
 
 
 def display_text(ok, value):
-    return safe_repr(value) if ok else "*** " + error_text(value)
+    """pdb's text for a displayed value, or for the error evaluating it."""
+    return safe_repr(value) if ok else "** raised %s **" % error_text(value)
 
 
 def display_changed(old_ok, old, new_ok, new):
@@ -299,17 +300,22 @@ def code_lines(filename):
     return result
 
 
-def _lookup_file(name, project_root):
-    """A file named in a breakpoint, found the way pdb's lookupmodule finds it."""
+def _lookup_file(name, project_root, near=None):
+    """A file named in a breakpoint, found the way pdb's lookupmodule finds it, and also next to
+    the file being debugged (``near``)."""
     candidates = [name]
     if not os.path.splitext(name)[1]:
         candidates.append(name + ".py")
+    bases = [os.getcwd(), project_root]
+    if near and not near.startswith("<"):
+        bases.insert(0, os.path.dirname(near))
+    bases += [p for p in sys.path if isinstance(p, str)]
     for cand in candidates:
         if os.path.isabs(cand):
             if os.path.exists(cand):
                 return cand
             continue
-        for base in [os.getcwd(), project_root] + [p for p in sys.path if isinstance(p, str)]:
+        for base in bases:
             full = os.path.join(base or os.getcwd(), cand)
             if os.path.exists(full):
                 return full
@@ -357,9 +363,10 @@ def resolve_location(frame, location, project_root):
     funcname = None
     filename = None
     colon = arg.rfind(":")
+    near = frame.f_code.co_filename if frame is not None else None
     if colon >= 0:
         name = arg[:colon].rstrip()
-        found = _lookup_file(name, project_root)
+        found = _lookup_file(name, project_root, near)
         if not found:
             return False, "%r not found from sys.path" % name
         filename = found
@@ -410,7 +417,7 @@ def _resolve_function(frame, name, project_root):
     filename = frame.f_code.co_filename if frame is not None else None
     item = parts[0]
     if len(parts) > 1:
-        module_file = _lookup_file(parts[0], project_root)
+        module_file = _lookup_file(parts[0], project_root, filename)
         if module_file:
             filename = module_file
         item = parts[-1]

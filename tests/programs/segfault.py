@@ -1,0 +1,9 @@
+import ctypes
+
+
+def boom():
+    print("about to crash", flush=True)
+    ctypes.string_at(0)
+
+
+boom()
