@@ -52,8 +52,15 @@ pub enum Invocation {
     /// The agent process (internal).
     Agent,
     /// Debug with commands from a file or stdin (`--batch`), or interactively from the terminal.
-    Debug { program: Program, options: Options, batch: Option<CommandSource> },
-    Run { program: Program, options: Options },
+    Debug {
+        program: Program,
+        options: Options,
+        batch: Option<CommandSource>,
+    },
+    Run {
+        program: Program,
+        options: Options,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,7 +70,11 @@ pub struct UsageError(pub String);
 /// `os.path.abspath`: absolute and normalised, without resolving symbolic links (python3 sets
 /// `__file__` that way).
 pub fn abspath(path: &Path, cwd: &Path) -> PathBuf {
-    let joined = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
     let mut out = PathBuf::new();
     for part in joined.components() {
         match part {
@@ -90,7 +101,10 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
     let mut options = Options::default();
     let mut batch = None;
     let mut target = None;
-    let value = |name: &str, inline: Option<&str>, rest: &mut dyn Iterator<Item = &OsString>| -> Result<String, UsageError> {
+    let value = |name: &str,
+                 inline: Option<&str>,
+                 rest: &mut dyn Iterator<Item = &OsString>|
+     -> Result<String, UsageError> {
         match inline {
             Some(v) => Ok(v.to_string()),
             None => rest
@@ -110,18 +124,36 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
             "-V" | "--version" => return Ok(Invocation::Version),
             "--batch" if !run => {
                 let v = value("--batch", inline.as_deref(), &mut rest)?;
-                batch = Some(if v == "-" { CommandSource::Stdin } else { CommandSource::File(PathBuf::from(v)) });
+                batch = Some(if v == "-" {
+                    CommandSource::Stdin
+                } else {
+                    CommandSource::File(PathBuf::from(v))
+                });
             }
-            "--trace" => options.trace.push(value("--trace", inline.as_deref(), &mut rest)?),
-            "--stdin" => options.stdin = Some(PathBuf::from(value("--stdin", inline.as_deref(), &mut rest)?)),
+            "--trace" => options
+                .trace
+                .push(value("--trace", inline.as_deref(), &mut rest)?),
+            "--stdin" => {
+                options.stdin = Some(PathBuf::from(value(
+                    "--stdin",
+                    inline.as_deref(),
+                    &mut rest,
+                )?))
+            }
             "--stats" => options.stats = true,
             "-m" => {
-                let module = rest.next().ok_or_else(|| UsageError("-m needs a module name".into()))?;
-                target = Some(Target::Module { name: module.to_string_lossy().into_owned() });
+                let module = rest
+                    .next()
+                    .ok_or_else(|| UsageError("-m needs a module name".into()))?;
+                target = Some(Target::Module {
+                    name: module.to_string_lossy().into_owned(),
+                });
                 break;
             }
             "--" => {
-                let script = rest.next().ok_or_else(|| UsageError("-- must be followed by the script".into()))?;
+                let script = rest
+                    .next()
+                    .ok_or_else(|| UsageError("-- must be followed by the script".into()))?;
                 target = Some(script_target(script, cwd));
                 break;
             }
@@ -137,11 +169,18 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
     let Some(target) = target else {
         return Err(UsageError("no script or module to run".into()));
     };
-    let program = Program { target, args: rest.cloned().collect() };
+    let program = Program {
+        target,
+        args: rest.cloned().collect(),
+    };
     if run {
         Ok(Invocation::Run { program, options })
     } else {
-        Ok(Invocation::Debug { program, options, batch })
+        Ok(Invocation::Debug {
+            program,
+            options,
+            batch,
+        })
     }
 }
 
@@ -157,44 +196,80 @@ mod tests {
     use super::*;
 
     fn p(args: &[&str]) -> Result<Invocation, UsageError> {
-        let args: Vec<OsString> = std::iter::once("sleepy").chain(args.iter().copied()).map(OsString::from).collect();
+        let args: Vec<OsString> = std::iter::once("sleepy")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
         parse(&args, Path::new("/work"))
     }
 
     #[test]
     fn everything_after_the_script_belongs_to_the_program() {
         let inv = p(&["--batch", "cmds", "demo.py", "--batch", "-x"]).unwrap();
-        let Invocation::Debug { program, batch, .. } = inv else { panic!() };
+        let Invocation::Debug { program, batch, .. } = inv else {
+            panic!()
+        };
         assert_eq!(batch, Some(CommandSource::File("cmds".into())));
-        assert_eq!(program.target, Target::Script { path: "/work/demo.py".into(), argv0: "demo.py".into() });
-        assert_eq!(program.args, vec![OsString::from("--batch"), OsString::from("-x")]);
+        assert_eq!(
+            program.target,
+            Target::Script {
+                path: "/work/demo.py".into(),
+                argv0: "demo.py".into()
+            }
+        );
+        assert_eq!(
+            program.args,
+            vec![OsString::from("--batch"), OsString::from("-x")]
+        );
     }
 
     #[test]
     fn module_mode_and_run() {
         let inv = p(&["run", "--trace", "pkg.*", "-m", "pkg.mod", "-v"]).unwrap();
-        let Invocation::Run { program, options } = inv else { panic!() };
-        assert_eq!(program.target, Target::Module { name: "pkg.mod".into() });
+        let Invocation::Run { program, options } = inv else {
+            panic!()
+        };
+        assert_eq!(
+            program.target,
+            Target::Module {
+                name: "pkg.mod".into()
+            }
+        );
         assert_eq!(program.args, vec![OsString::from("-v")]);
         assert_eq!(options.trace, vec!["pkg.*".to_string()]);
-        assert_eq!(p(&["--batch=-", "-m", "x"]).unwrap(), Invocation::Debug {
-            program: Program { target: Target::Module { name: "x".into() }, args: vec![] },
-            options: Options::default(),
-            batch: Some(CommandSource::Stdin),
-        });
+        assert_eq!(
+            p(&["--batch=-", "-m", "x"]).unwrap(),
+            Invocation::Debug {
+                program: Program {
+                    target: Target::Module { name: "x".into() },
+                    args: vec![]
+                },
+                options: Options::default(),
+                batch: Some(CommandSource::Stdin),
+            }
+        );
     }
 
     #[test]
     fn usage_errors_are_clear() {
         assert_eq!(p(&[]).unwrap_err().0, "no script or module to run");
-        assert_eq!(p(&["--frob", "x.py"]).unwrap_err().0, "unknown option --frob");
+        assert_eq!(
+            p(&["--frob", "x.py"]).unwrap_err().0,
+            "unknown option --frob"
+        );
         assert_eq!(p(&["--batch"]).unwrap_err().0, "--batch needs a value");
         assert_eq!(p(&["-m"]).unwrap_err().0, "-m needs a module name");
     }
 
     #[test]
     fn abspath_normalises_without_resolving_links() {
-        assert_eq!(abspath(Path::new("a/../b/./c.py"), Path::new("/w")), PathBuf::from("/w/b/c.py"));
-        assert_eq!(abspath(Path::new("/x/y.py"), Path::new("/w")), PathBuf::from("/x/y.py"));
+        assert_eq!(
+            abspath(Path::new("a/../b/./c.py"), Path::new("/w")),
+            PathBuf::from("/w/b/c.py")
+        );
+        assert_eq!(
+            abspath(Path::new("/x/y.py"), Path::new("/w")),
+            PathBuf::from("/x/y.py")
+        );
     }
 }

@@ -29,9 +29,15 @@ fn main() -> ExitCode {
             );
             0
         }
-        Invocation::Debug { program, options, batch } => {
-            report(sleepy::batch::run(sleepy::batch::BatchRun { program, options, commands: batch }))
-        }
+        Invocation::Debug {
+            program,
+            options,
+            batch,
+        } => report(sleepy::batch::run(sleepy::batch::BatchRun {
+            program,
+            options,
+            commands: batch,
+        })),
         Invocation::Run { program, options } => report(sleepy::run::run(program, options)),
     };
     ExitCode::from(u8::try_from(status & 0xff).unwrap_or(1))

@@ -163,28 +163,72 @@ pub enum Request {
     Launch(Launch),
     /// Run forward; `frame` is the selected frame (pdb's `next` after `up` steps over the
     /// caller's lines).
-    Resume { resume: Resume, frame: usize },
-    Eval { frame: usize, expr: String, style: EvalStyle },
+    Resume {
+        resume: Resume,
+        frame: usize,
+    },
+    Eval {
+        frame: usize,
+        expr: String,
+        style: EvalStyle,
+    },
     /// Run a statement in a frame; assignments write the frame's locals.
-    Exec { frame: usize, source: String },
-    Args { frame: usize },
-    Retval { frame: usize },
+    Exec {
+        frame: usize,
+        source: String,
+    },
+    Args {
+        frame: usize,
+    },
+    Retval {
+        frame: usize,
+    },
     /// The lines of a source file, as the program's linecache sees them.
-    Source { file: String, frame: usize },
+    Source {
+        file: String,
+        frame: usize,
+    },
     /// The source of the function running in a frame (`ll`).
-    FunctionSource { frame: usize },
+    FunctionSource {
+        frame: usize,
+    },
     /// `break`/`tbreak`: `location` is `[FILE:]LINE` or `FUNC` as typed.
-    Break { frame: usize, location: String, condition: Option<String>, temporary: bool },
+    Break {
+        frame: usize,
+        location: String,
+        condition: Option<String>,
+        temporary: bool,
+    },
     /// `clear` without arguments: all of them.
     ClearAll,
-    ClearNumbers { numbers: Vec<String> },
-    ClearLine { file: String, line: String },
-    Enable { numbers: Vec<String>, enable: bool },
-    Condition { number: String, condition: Option<String> },
-    Ignore { number: String, count: Option<String> },
+    ClearNumbers {
+        numbers: Vec<String>,
+    },
+    ClearLine {
+        file: String,
+        line: String,
+    },
+    Enable {
+        numbers: Vec<String>,
+        enable: bool,
+    },
+    Condition {
+        number: String,
+        condition: Option<String>,
+    },
+    Ignore {
+        number: String,
+        count: Option<String>,
+    },
     ListBreakpoints,
-    Display { frame: usize, expr: Option<String> },
-    Undisplay { frame: usize, expr: Option<String> },
+    Display {
+        frame: usize,
+        expr: Option<String>,
+    },
+    Undisplay {
+        frame: usize,
+        expr: Option<String>,
+    },
     Quit,
 }
 
@@ -206,14 +250,26 @@ pub enum Reply {
     Error(String),
     Value(String),
     /// What a statement showed, and the error that ended it.
-    Output { lines: Vec<String>, error: Option<String> },
+    Output {
+        lines: Vec<String>,
+        error: Option<String>,
+    },
     Args(Vec<ArgValue>),
-    Lines { first: u32, lines: Vec<String> },
+    Lines {
+        first: u32,
+        lines: Vec<String>,
+    },
     Breakpoints(Vec<BreakpointInfo>),
     BreakpointSet(BreakpointInfo),
     /// Breakpoints removed, and errors met along the way (pdb goes on after a bad number).
-    Deleted { deleted: Vec<BreakpointInfo>, errors: Vec<String> },
-    Toggled { changed: Vec<BreakpointInfo>, errors: Vec<String> },
+    Deleted {
+        deleted: Vec<BreakpointInfo>,
+        errors: Vec<String>,
+    },
+    Toggled {
+        changed: Vec<BreakpointInfo>,
+        errors: Vec<String>,
+    },
     Displays(Vec<(String, String)>),
 }
 
@@ -221,12 +277,26 @@ pub enum Reply {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum AgentMessage {
     /// The agent could not start the program (a syntax error, no such module, wrong Python).
-    LaunchFailed { message: String, exit_code: i32 },
-    Stopped { stop: Stop, sync: u64 },
-    Reply { reply: Reply, sync: u64 },
-    Finished { finish: Finish, sync: u64 },
+    LaunchFailed {
+        message: String,
+        exit_code: i32,
+    },
+    Stopped {
+        stop: Stop,
+        sync: u64,
+    },
+    Reply {
+        reply: Reply,
+        sync: u64,
+    },
+    Finished {
+        finish: Finish,
+        sync: u64,
+    },
     /// Something the user should know that is not an answer (e.g. `breakpoint()` in `sleepy run`).
-    Notice { text: String },
+    Notice {
+        text: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -252,7 +322,9 @@ pub fn send<W: Write, T: Serialize>(w: &mut W, msg: &T) -> Result<(), ChannelErr
 }
 
 /// Reads one framed message; `Ok(None)` at a clean end of stream.
-pub fn receive<R: Read, T: for<'de> Deserialize<'de>>(r: &mut R) -> Result<Option<T>, ChannelError> {
+pub fn receive<R: Read, T: for<'de> Deserialize<'de>>(
+    r: &mut R,
+) -> Result<Option<T>, ChannelError> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len) {
         Ok(()) => {}
@@ -286,11 +358,24 @@ mod tests {
     #[test]
     fn round_trip_through_a_byte_stream() {
         let mut buf = Vec::new();
-        send(&mut buf, &Request::Resume { resume: Resume::Until(Some(12)), frame: 3 }).unwrap();
+        send(
+            &mut buf,
+            &Request::Resume {
+                resume: Resume::Until(Some(12)),
+                frame: 3,
+            },
+        )
+        .unwrap();
         send(&mut buf, &Request::Quit).unwrap();
         let mut r = buf.as_slice();
         let a: Request = receive(&mut r).unwrap().unwrap();
-        assert!(matches!(a, Request::Resume { resume: Resume::Until(Some(12)), frame: 3 }));
+        assert!(matches!(
+            a,
+            Request::Resume {
+                resume: Resume::Until(Some(12)),
+                frame: 3
+            }
+        ));
         let b: Request = receive(&mut r).unwrap().unwrap();
         assert!(matches!(b, Request::Quit));
         assert!(receive::<_, Request>(&mut r).unwrap().is_none());

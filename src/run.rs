@@ -26,7 +26,8 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
     };
     // Signals a terminal sends reach the program directly (it shares sleepy's process group);
     // signals sent to sleepy alone by another process (a scheduler's SIGTERM) are passed on.
-    let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])?;
+    let mut signals =
+        SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2])?;
     let started = Instant::now();
     let mut session = Session::start(launch, ProgramIo::Inherit)?;
     let agent_pid = rustix::process::Pid::from_raw(i32::try_from(session.pid()).unwrap_or(0));
@@ -36,10 +37,10 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
     while !gone {
         for info in signals.pending() {
             let from_process = info.process.map(|p| p.pid).filter(|p| *p != 0);
-            if let (Some(_), Some(pid)) = (from_process, agent_pid) {
-                if let Some(sig) = rustix::process::Signal::from_named_raw(info.signal) {
-                    let _ = rustix::process::kill_process(pid, sig);
-                }
+            if let (Some(_), Some(pid)) = (from_process, agent_pid)
+                && let Some(sig) = rustix::process::Signal::from_named_raw(info.signal)
+            {
+                let _ = rustix::process::kill_process(pid, sig);
             }
         }
         match session.next_event(Duration::from_millis(50)) {
@@ -61,14 +62,25 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
     let status = session.wait()?;
     let elapsed = started.elapsed();
     use std::os::unix::process::ExitStatusExt;
-    if let Some(f) = &finish {
-        if options.stats {
-            eprintln!("sleepy: {} ticks in {:.3} s", f.tick, elapsed.as_secs_f64());
-        }
+    if let Some(f) = &finish
+        && options.stats
+    {
+        eprintln!("sleepy: {} ticks in {:.3} s", f.tick, elapsed.as_secs_f64());
     }
     match (status.signal(), &finish) {
         (Some(sig), _) => {
-            if finish.is_none() {
+            // A crash is worth explaining; a termination signal is what the user or a scheduler
+            // asked for, and python3 would not comment on it either.
+            let crash = ![
+                SIGINT,
+                SIGTERM,
+                SIGHUP,
+                SIGUSR1,
+                SIGUSR2,
+                signal_hook::consts::SIGKILL,
+            ]
+            .contains(&sig);
+            if finish.is_none() && crash {
                 let meaning = format::signal_meaning(sig);
                 eprintln!(
                     "sleepy: the program was killed by signal {sig} ({}{}{})",
@@ -78,7 +90,10 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
                 );
                 let report = session.crash_report();
                 if !report.trim().is_empty() {
-                    eprintln!("sleepy: the program's Python stack when it crashed:\n{}", report.trim_end());
+                    eprintln!(
+                        "sleepy: the program's Python stack when it crashed:\n{}",
+                        report.trim_end()
+                    );
                 }
             }
             // Die of the same signal when that makes no core dump, so a parent sees what

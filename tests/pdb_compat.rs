@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{programs, python, run_with, sleepy, LIMIT};
+use common::{LIMIT, programs, python, run_with, sleepy};
 use std::process::Command;
 
 /// pdb's output, one entry per prompt: what the command before it printed.
@@ -15,7 +15,12 @@ fn pdb_blocks(commands: &str, args: &[&str]) -> Vec<String> {
     let mut cmd = Command::new(python());
     cmd.current_dir(programs()).args(["-m", "pdb"]).args(args);
     let out = run_with(cmd, commands.as_bytes(), LIMIT);
-    let text = out.stdout.split("The program finished and will be restarted").next().unwrap().to_string();
+    let text = out
+        .stdout
+        .split("The program finished and will be restarted")
+        .next()
+        .unwrap()
+        .to_string();
     let mut blocks: Vec<String> = text.split("(Pdb) ").map(strip_bdb_frames).collect();
     // What follows the last prompt is the restart banner or nothing.
     if text.contains("(Pdb) ") && !out.stdout.contains("The program finished") {
@@ -43,9 +48,16 @@ fn strip_bdb_frames(block: &str) -> String {
 /// sleepy's transcript, one entry per echoed command.
 fn sleepy_blocks(commands: &str, args: &[&str]) -> Vec<String> {
     let mut cmd = sleepy();
-    cmd.current_dir(programs()).args(["--batch", "-"]).args(args);
+    cmd.current_dir(programs())
+        .args(["--batch", "-"])
+        .args(args);
     let out = run_with(cmd, commands.as_bytes(), LIMIT);
-    let text = out.stdout.split("The program exited with code").next().unwrap().to_string();
+    let text = out
+        .stdout
+        .split("The program exited with code")
+        .next()
+        .unwrap()
+        .to_string();
     let mut blocks = vec![String::new()];
     for line in text.lines() {
         if line.starts_with("(sleepy) ") {
@@ -62,17 +74,27 @@ fn same_as_pdb(commands: &str, args: &[&str]) {
     let pdb = pdb_blocks(commands, args);
     let ours = sleepy_blocks(commands, args);
     let n = pdb.len().min(ours.len());
-    assert!(n > 3, "too little output to compare:\npdb: {pdb:?}\nsleepy: {ours:?}");
+    assert!(
+        n > 3,
+        "too little output to compare:\npdb: {pdb:?}\nsleepy: {ours:?}"
+    );
     let cmds: Vec<&str> = commands.lines().collect();
     for i in 0..n {
-        let label = if i == 0 { "(start)".to_string() } else { cmds.get(i - 1).unwrap_or(&"?").to_string() };
+        let label = if i == 0 {
+            "(start)".to_string()
+        } else {
+            cmds.get(i - 1).unwrap_or(&"?").to_string()
+        };
         pretty_assertions::assert_eq!(ours[i], pdb[i], "after command #{i}: {label}");
     }
 }
 
 #[test]
 fn stepping_into_over_and_out_of_calls() {
-    same_as_pdb("b main\nc\nn\nn\ns\ns\nr\nn\nn\ns\nn\nn\nr\nn\nn\nn\n", &["shapes.py"]);
+    same_as_pdb(
+        "b main\nc\nn\nn\ns\ns\nr\nn\nn\ns\nn\nn\nr\nn\nn\nn\n",
+        &["shapes.py"],
+    );
 }
 
 #[test]
@@ -105,7 +127,10 @@ fn inspecting_a_frame() {
 
 #[test]
 fn displays_show_changes_at_each_stop() {
-    same_as_pdb("b count_up\nc\ndisplay total\ndisplay i\nn\nn\nn\nn\nn\nn\nn\nundisplay\nn\nn\n", &["loops.py"]);
+    same_as_pdb(
+        "b count_up\nc\ndisplay total\ndisplay i\nn\nn\nn\nn\nn\nn\nn\nundisplay\nn\nn\n",
+        &["loops.py"],
+    );
 }
 
 #[test]

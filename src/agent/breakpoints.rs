@@ -142,12 +142,19 @@ impl BreakpointTable {
         if arg.is_empty() {
             return Err("Breakpoint number expected".into());
         }
-        let number: i64 = arg.parse().map_err(|_| format!("Non-numeric breakpoint number {arg}"))?;
-        let index = usize::try_from(number - 1).ok().filter(|i| *i < self.slots.len());
+        let number: i64 = arg
+            .parse()
+            .map_err(|_| format!("Non-numeric breakpoint number {arg}"))?;
+        let index = usize::try_from(number - 1)
+            .ok()
+            .filter(|i| *i < self.slots.len());
         match index {
             None => Err(format!("Breakpoint number {number} out of range")),
-            Some(i) if self.slots[i].is_none() => Err(format!("Breakpoint {number} already deleted")),
-            Some(_) => u32::try_from(number).map_err(|_| format!("Breakpoint number {number} out of range")),
+            Some(i) if self.slots[i].is_none() => {
+                Err(format!("Breakpoint {number} already deleted"))
+            }
+            Some(_) => u32::try_from(number)
+                .map_err(|_| format!("Breakpoint number {number} out of range")),
         }
     }
 
@@ -166,7 +173,12 @@ impl BreakpointTable {
     }
 
     /// Deletes the breakpoints at a file's line; pdb's message when there are none.
-    pub fn delete_at(&mut self, file: u32, path: &str, line: u32) -> Result<Vec<BreakpointInfo>, String> {
+    pub fn delete_at(
+        &mut self,
+        file: u32,
+        path: &str,
+        line: u32,
+    ) -> Result<Vec<BreakpointInfo>, String> {
         let numbers: Vec<u32> = self
             .iter()
             .filter(|b| b.file == file && b.line == line)
@@ -219,7 +231,10 @@ mod tests {
         t.delete(1);
         assert_eq!(bp(&mut t, 0, 7), 3);
         assert_eq!(t.lookup("1"), Err("Breakpoint 1 already deleted".into()));
-        assert_eq!(t.lookup("9"), Err("Breakpoint number 9 out of range".into()));
+        assert_eq!(
+            t.lookup("9"),
+            Err("Breakpoint number 9 out of range".into())
+        );
         assert_eq!(t.lookup("x"), Err("Non-numeric breakpoint number x".into()));
         assert_eq!(t.lookup(""), Err("Breakpoint number expected".into()));
         assert_eq!(t.lookup("2"), Ok(2));
@@ -260,9 +275,15 @@ mod tests {
     #[test]
     fn clearing_a_line_without_breakpoints_is_pdbs_error() {
         let mut t = BreakpointTable::default();
-        assert_eq!(t.delete_at(0, "/a.py", 3), Err("There are no breakpoints in /a.py".into()));
+        assert_eq!(
+            t.delete_at(0, "/a.py", 3),
+            Err("There are no breakpoints in /a.py".into())
+        );
         bp(&mut t, 0, 3);
-        assert_eq!(t.delete_at(0, "/a.py", 4), Err("There is no breakpoint at /a.py:4".into()));
+        assert_eq!(
+            t.delete_at(0, "/a.py", 4),
+            Err("There is no breakpoint at /a.py:4".into())
+        );
         bp(&mut t, 0, 3);
         assert_eq!(t.delete_at(0, "/a.py", 3).unwrap().len(), 2);
     }

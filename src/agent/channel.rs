@@ -18,13 +18,19 @@ pub struct Channel {
 
 impl Channel {
     pub fn new(stream: UnixStream, sync: Option<File>) -> Self {
-        Channel { stream, sync, counter: 0 }
+        Channel {
+            stream,
+            sync,
+            counter: 0,
+        }
     }
 
     /// Marks the current point of the program's output; returns the marker's number, or 0 when
     /// nobody reads the terminal.
     pub fn mark(&mut self) -> u64 {
-        let Some(sync) = self.sync.as_mut() else { return 0 };
+        let Some(sync) = self.sync.as_mut() else {
+            return 0;
+        };
         self.counter += 1;
         // A failed write only means the front end will wait for the marker a little and then
         // go on; the program must not be disturbed for it.

@@ -36,7 +36,11 @@ fn status_result(status: ffi::PyStatus) -> Result<(), InitError> {
         }
     };
     let (func, msg) = (text(status.func), text(status.err_msg));
-    Err(InitError(if func.is_empty() { msg } else { format!("{func}: {msg}") }))
+    Err(InitError(if func.is_empty() {
+        msg
+    } else {
+        format!("{func}: {msg}")
+    }))
 }
 
 /// Starts CPython as `executable` would start: its `getpath` computes `sys.prefix`, `sys.path`
@@ -51,7 +55,8 @@ pub fn initialize(executable: &Path, argv: &[Vec<u8>]) -> Result<(), InitError> 
         .collect::<Result<_, _>>()
         .map_err(|_| InitError("an argument contains a NUL byte".into()))?;
     let mut arg_ptrs: Vec<*const std::ffi::c_char> = args.iter().map(|a| a.as_ptr()).collect();
-    let argc = isize::try_from(arg_ptrs.len()).map_err(|_| InitError("too many arguments".into()))?;
+    let argc =
+        isize::try_from(arg_ptrs.len()).map_err(|_| InitError("too many arguments".into()))?;
 
     let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::uninit();
     // SAFETY: PyConfig_InitPythonConfig fully initialises the struct it is pointed at.
@@ -67,7 +72,11 @@ pub fn initialize(executable: &Path, argv: &[Vec<u8>]) -> Result<(), InitError> 
             status_result(ffi::PyConfig_SetBytesString(config, field, exe.as_ptr()))?;
             let field = &raw mut config.program_name;
             status_result(ffi::PyConfig_SetBytesString(config, field, exe.as_ptr()))?;
-            status_result(ffi::PyConfig_SetBytesArgv(config, argc, arg_ptrs.as_mut_ptr()))?;
+            status_result(ffi::PyConfig_SetBytesArgv(
+                config,
+                argc,
+                arg_ptrs.as_mut_ptr(),
+            ))?;
             status_result(ffi::Py_InitializeFromConfig(config))
         }
     })();
@@ -140,13 +149,15 @@ impl<'a> TracedFrame<'a> {
         let code = unsafe { ffi::PyFrame_GetCode(self.ptr) }.cast::<ffi::PyObject>();
         let mut extra: *mut c_void = std::ptr::null_mut();
         // SAFETY: `code` is a live code object and `index` was obtained from CPython.
-        let found = index >= 0 && unsafe { ffi::PyUnstable_Code_GetExtra(code, index, &mut extra) } == 0;
+        let found =
+            index >= 0 && unsafe { ffi::PyUnstable_Code_GetExtra(code, index, &mut extra) } == 0;
         if !found || extra.is_null() {
             // SAFETY: `code` is a live code object for the duration of this call.
             let info = Box::new(make(unsafe { Borrowed::from_ptr(py, code) }));
             let raw = Box::into_raw(info);
             // SAFETY: storing an owned pointer; CPython calls free_code_info when the code dies.
-            let stored = index >= 0 && unsafe { ffi::PyUnstable_Code_SetExtra(code, index, raw.cast()) } == 0;
+            let stored = index >= 0
+                && unsafe { ffi::PyUnstable_Code_SetExtra(code, index, raw.cast()) } == 0;
             if stored {
                 extra = raw.cast();
             } else {
@@ -204,10 +215,15 @@ unsafe extern "C" fn trampoline(
     what: c_int,
     arg: *mut ffi::PyObject,
 ) -> c_int {
-    let Some(handler) = HANDLER.get() else { return 0 };
+    let Some(handler) = HANDLER.get() else {
+        return 0;
+    };
     // SAFETY: CPython calls the trace function with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    let frame = TracedFrame { ptr: frame, _life: PhantomData };
+    let frame = TracedFrame {
+        ptr: frame,
+        _life: PhantomData,
+    };
     let event = match what {
         ffi::PyTrace_CALL => TraceEvent::Call,
         ffi::PyTrace_LINE => TraceEvent::Line,

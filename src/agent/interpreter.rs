@@ -20,7 +20,11 @@ pub enum InterpreterError {
         "the active virtualenv {venv} uses Python {found}, but this sleepy embeds Python {built}; \
          rebuild sleepy with PYO3_PYTHON={venv}/bin/python3 (or deactivate the virtualenv)"
     )]
-    VersionMismatch { venv: String, found: String, built: String },
+    VersionMismatch {
+        venv: String,
+        found: String,
+        built: String,
+    },
 }
 
 /// A virtualenv found from the environment.
@@ -36,13 +40,17 @@ pub struct Venv {
 /// `venv`, `version_info = 3.11.7.final.0` from `virtualenv`), as `major.minor`.
 pub fn venv_version(cfg_text: &str) -> Option<String> {
     for line in cfg_text.lines() {
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         let key = key.trim();
         if key == "version" || key == "version_info" {
             let mut parts = value.trim().split('.');
             let major = parts.next()?;
             let minor = parts.next()?;
-            if major.chars().all(|c| c.is_ascii_digit()) && minor.chars().all(|c| c.is_ascii_digit()) {
+            if major.chars().all(|c| c.is_ascii_digit())
+                && minor.chars().all(|c| c.is_ascii_digit())
+            {
                 return Some(format!("{major}.{minor}"));
             }
         }
@@ -56,7 +64,11 @@ fn venv_at(root: &Path) -> Option<Venv> {
         .iter()
         .map(|n| root.join("bin").join(n))
         .find(|p| p.exists())?;
-    Some(Venv { root: root.to_path_buf(), python, version: venv_version(&cfg) })
+    Some(Venv {
+        root: root.to_path_buf(),
+        python,
+        version: venv_version(&cfg),
+    })
 }
 
 /// The virtualenv `python3` would run in: the first `python3` on PATH that lives in a venv's
@@ -67,7 +79,10 @@ pub fn find_venv(path_var: Option<&str>, virtual_env: Option<&str>) -> Option<Ve
             let dir = Path::new(dir);
             if dir.join("python3").exists() {
                 // The first python3 on PATH decides: a venv's, or not a venv at all.
-                return dir.parent().and_then(venv_at).or_else(|| virtual_env.and_then(|v| venv_at(Path::new(v))));
+                return dir
+                    .parent()
+                    .and_then(venv_at)
+                    .or_else(|| virtual_env.and_then(|v| venv_at(Path::new(v))));
             }
         }
     }
@@ -75,7 +90,10 @@ pub fn find_venv(path_var: Option<&str>, virtual_env: Option<&str>) -> Option<Ve
 }
 
 /// The executable path to start CPython as.
-pub fn choose(path_var: Option<&str>, virtual_env: Option<&str>) -> Result<PathBuf, InterpreterError> {
+pub fn choose(
+    path_var: Option<&str>,
+    virtual_env: Option<&str>,
+) -> Result<PathBuf, InterpreterError> {
     if let Some(venv) = find_venv(path_var, virtual_env) {
         match &venv.version {
             Some(v) if v != BUILD_VERSION => {
@@ -97,15 +115,25 @@ mod tests {
 
     #[test]
     fn reads_both_venv_and_virtualenv_configs() {
-        assert_eq!(venv_version("home = /usr/bin\nversion = 3.11.7\n").as_deref(), Some("3.11"));
-        assert_eq!(venv_version("version_info = 3.12.1.final.0\n").as_deref(), Some("3.12"));
+        assert_eq!(
+            venv_version("home = /usr/bin\nversion = 3.11.7\n").as_deref(),
+            Some("3.11")
+        );
+        assert_eq!(
+            venv_version("version_info = 3.12.1.final.0\n").as_deref(),
+            Some("3.12")
+        );
         assert_eq!(venv_version("home = /x\n"), None);
     }
 
     fn make_venv(root: &Path, version: &str) {
         fs::create_dir_all(root.join("bin")).unwrap();
         fs::write(root.join("bin/python3"), "").unwrap();
-        fs::write(root.join("pyvenv.cfg"), format!("home = /x\nversion = {version}\n")).unwrap();
+        fs::write(
+            root.join("pyvenv.cfg"),
+            format!("home = /x\nversion = {version}\n"),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -135,7 +163,10 @@ mod tests {
         let err = choose(Some(&path), None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("uses Python 2.7"), "{text}");
-        assert!(text.contains(&format!("embeds Python {BUILD_VERSION}")), "{text}");
+        assert!(
+            text.contains(&format!("embeds Python {BUILD_VERSION}")),
+            "{text}"
+        );
     }
 
     #[test]
@@ -145,6 +176,9 @@ mod tests {
         fs::create_dir_all(&bin).unwrap();
         fs::write(bin.join("python3"), "").unwrap();
         let path = bin.display().to_string();
-        assert_eq!(choose(Some(&path), None).unwrap(), PathBuf::from(BUILD_EXECUTABLE));
+        assert_eq!(
+            choose(Some(&path), None).unwrap(),
+            PathBuf::from(BUILD_EXECUTABLE)
+        );
     }
 }

@@ -43,7 +43,10 @@ pub fn main() -> i32 {
         Err(err) => {
             // Tell the front end if the channel exists; the program's stderr is not ours.
             if let Some(stream) = channel_stream.as_mut() {
-                let msg = AgentMessage::LaunchFailed { message: format!("{err:#}"), exit_code: AGENT_FAILURE };
+                let msg = AgentMessage::LaunchFailed {
+                    message: format!("{err:#}"),
+                    exit_code: AGENT_FAILURE,
+                };
                 let _ = crate::protocol::send(stream, &msg);
             }
             AGENT_FAILURE
@@ -78,7 +81,8 @@ fn receive_fds(control: &UnixStream) -> anyhow::Result<Vec<OwnedFd>> {
 fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
     // The control socket arrives as stdin; keep it on a close-on-exec descriptor of its own so
     // the program's subprocesses never inherit it.
-    let control = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdin(), 3).context("taking the control socket")?;
+    let control = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdin(), 3)
+        .context("taking the control socket")?;
     let stream = UnixStream::from(control);
     *channel_stream = Some(stream.try_clone().context("cloning the control socket")?);
     let mut fds = receive_fds(&stream)?.into_iter();
@@ -99,7 +103,8 @@ fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
         // a shell would start it: job control and Ctrl-C then behave as in a real terminal.
         let _ = rustix::process::setsid();
         let _ = rustix::process::ioctl_tiocsctty(rustix::stdio::stdin());
-        let sync = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3).context("duplicating the terminal")?;
+        let sync = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3)
+            .context("duplicating the terminal")?;
         channel.set_sync(Some(File::from(sync)));
     }
 
@@ -108,7 +113,10 @@ fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
     let executable = match interpreter::choose(path_var.as_deref(), venv.as_deref()) {
         Ok(exe) => exe,
         Err(e) => {
-            channel.send(&AgentMessage::LaunchFailed { message: e.to_string(), exit_code: 2 })?;
+            channel.send(&AgentMessage::LaunchFailed {
+                message: e.to_string(),
+                exit_code: 2,
+            })?;
             return Ok(2);
         }
     };
@@ -123,11 +131,17 @@ fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
     Ok(status)
 }
 
-fn load_module<'py>(py: Python<'py>, source: &str, file: &str, name: &str) -> anyhow::Result<Bound<'py, PyModule>> {
+fn load_module<'py>(
+    py: Python<'py>,
+    source: &str,
+    file: &str,
+    name: &str,
+) -> anyhow::Result<Bound<'py, PyModule>> {
     let code = CString::new(source)?;
     let file = CString::new(file)?;
     let name = CString::new(name)?;
-    PyModule::from_code(py, &code, &file, &name).map_err(|e| anyhow!("loading sleepy's {file:?}: {e}"))
+    PyModule::from_code(py, &code, &file, &name)
+        .map_err(|e| anyhow!("loading sleepy's {file:?}: {e}"))
 }
 
 #[pyfunction]
@@ -173,7 +187,12 @@ fn native_module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     Ok(m)
 }
 
-fn run_program(py: Python<'_>, mut channel: Channel, launch: &Launch, crash: OwnedFd) -> anyhow::Result<i32> {
+fn run_program(
+    py: Python<'_>,
+    mut channel: Channel,
+    launch: &Launch,
+    crash: OwnedFd,
+) -> anyhow::Result<i32> {
     let runner = load_module(py, RUNNER_PY, "<sleepy>/runner.py", "_sleepy_runner")?;
     let inspect = load_module(py, INSPECT_PY, "<sleepy>/inspect.py", "_sleepy_inspect")?;
     let native = native_module(py)?;
@@ -182,20 +201,30 @@ fn run_program(py: Python<'_>, mut channel: Channel, launch: &Launch, crash: Own
     let (kind, target, root, main_file) = match &launch.target {
         Target::Script { path, .. } => {
             let path = path.display().to_string();
-            let root = std::path::Path::new(&path).parent().map(|p| p.display().to_string()).unwrap_or_default();
+            let root = std::path::Path::new(&path)
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
             ("script", path.clone(), root, Some(path))
         }
         Target::Module { name } => {
-            let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_else(|_| ".".into());
+            let cwd = std::env::current_dir()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| ".".into());
             ("module", name.clone(), cwd, None)
         }
     };
-    runner.getattr("set_path0")?.call1((kind, &target)).map_err(py_err)?;
+    runner
+        .getattr("set_path0")?
+        .call1((kind, &target))
+        .map_err(py_err)?;
     let project = inspect
         .getattr("Project")?
         .call1((&root, main_file.as_deref(), launch.trace.clone()))
         .map_err(py_err)?;
-    let root = std::fs::canonicalize(&root).map(|p| p.display().to_string()).unwrap_or(root);
+    let root = std::fs::canonicalize(&root)
+        .map(|p| p.display().to_string())
+        .unwrap_or(root);
 
     // A native crash (segfault, abort) writes the Python stack into the crash pipe, which the
     // front end reports; the pipe must stay open for the life of the process.
@@ -203,20 +232,33 @@ fn run_program(py: Python<'_>, mut channel: Channel, launch: &Launch, crash: Own
     let kwargs = pyo3::types::PyDict::new(py);
     kwargs.set_item("file", crash.as_raw_fd())?;
     kwargs.set_item("all_threads", true)?;
-    faulthandler.call_method("enable", (), Some(&kwargs)).map_err(py_err)?;
+    faulthandler
+        .call_method("enable", (), Some(&kwargs))
+        .map_err(py_err)?;
     std::mem::forget(crash);
 
-    runner.getattr("install_hooks")?.call1((&native,)).map_err(py_err)?;
+    runner
+        .getattr("install_hooks")?
+        .call1((&native,))
+        .map_err(py_err)?;
 
     let code = if let Target::Script { path, .. } = &launch.target {
-        let result: (Py<PyAny>, Option<String>) =
-            runner.getattr("compile_script")?.call1((path.display().to_string(),))?.extract()?;
+        let result: (Py<PyAny>, Option<String>) = runner
+            .getattr("compile_script")?
+            .call1((path.display().to_string(),))?
+            .extract()?;
         match result {
             (_, Some(message)) => {
                 let (message, exit_code) = if message.starts_with("can't open file") {
                     (message, 2)
                 } else {
-                    (format!("cannot run {}: it does not compile:\n{message}", path.display()), 1)
+                    (
+                        format!(
+                            "cannot run {}: it does not compile:\n{message}",
+                            path.display()
+                        ),
+                        1,
+                    )
                 };
                 channel.send(&AgentMessage::LaunchFailed { message, exit_code })?;
                 return Ok(exit_code);
@@ -239,8 +281,12 @@ fn run_program(py: Python<'_>, mut channel: Channel, launch: &Launch, crash: Own
     let start = native.getattr("start_tracing")?;
     let stop = native.getattr("stop_tracing")?;
     let outcome = match code {
-        Some(code) => runner.getattr("run_script")?.call1((&target, code, &start, &stop)),
-        None => runner.getattr("run_module")?.call1((&target, &start, &stop)),
+        Some(code) => runner
+            .getattr("run_script")?
+            .call1((&target, code, &start, &stop)),
+        None => runner
+            .getattr("run_module")?
+            .call1((&target, &start, &stop)),
     }
     .map_err(py_err)?;
     let (kind, value): (String, Bound<'_, PyAny>) = outcome.extract()?;
@@ -249,9 +295,15 @@ fn run_program(py: Python<'_>, mut channel: Channel, launch: &Launch, crash: Own
     let mut signal = None;
     let status = match kind.as_str() {
         "ok" => 0,
-        "exit" => runner.getattr("exit_status")?.call1((&value,))?.extract::<i32>()?,
+        "exit" => runner
+            .getattr("exit_status")?
+            .call1((&value,))?
+            .extract::<i32>()?,
         _ => {
-            let description: String = runner.getattr("report_uncaught")?.call1((&value,))?.extract()?;
+            let description: String = runner
+                .getattr("report_uncaught")?
+                .call1((&value,))?
+                .extract()?;
             if launch.mode == RunMode::Debug {
                 let desc = description.clone();
                 tracer::with(|t| t.post_mortem(py, &value, desc));
@@ -273,7 +325,12 @@ fn run_program(py: Python<'_>, mut channel: Channel, launch: &Launch, crash: Own
     let status = if !flushed && status == 0 { 120 } else { status };
     if let Some(channel) = channel.as_mut() {
         let sync = channel.mark();
-        let finish = Finish { exit_code: status, tick, exception, signal };
+        let finish = Finish {
+            exit_code: status,
+            tick,
+            exception,
+            signal,
+        };
         let _ = channel.send(&AgentMessage::Finished { finish, sync });
     }
     let _ = std::io::stdout().flush();

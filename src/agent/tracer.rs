@@ -21,8 +21,8 @@ use super::breakpoints::{BreakpointTable, NewBreakpoint};
 use super::channel::Channel;
 use super::cpython::{CodeInfo, TraceEvent, TracedFrame};
 use crate::protocol::{
-    AgentMessage, ArgValue, DisplayChange, EvalStyle, FrameInfo, Reply, Request, Resume, RunMode, Stop,
-    StopReason,
+    AgentMessage, ArgValue, DisplayChange, EvalStyle, FrameInfo, Reply, Request, Resume, RunMode,
+    Stop, StopReason,
 };
 
 thread_local! {
@@ -49,7 +49,10 @@ struct FrameKey {
 
 impl FrameKey {
     fn of(frame: &Bound<'_, PyAny>) -> FrameKey {
-        FrameKey { id: frame.as_ptr() as usize, _keep: frame.clone().unbind() }
+        FrameKey {
+            id: frame.as_ptr() as usize,
+            _keep: frame.clone().unbind(),
+        }
     }
 }
 
@@ -64,7 +67,10 @@ enum Mode {
     /// Stop at a line >= the given one in this frame, or when it returns.
     Until(FrameKey, i32),
     /// Stop when `frame` returns, and at lines of `caller` after that.
-    Return { frame: FrameKey, caller: Option<FrameKey> },
+    Return {
+        frame: FrameKey,
+        caller: Option<FrameKey>,
+    },
 }
 
 struct Display {
@@ -138,7 +144,11 @@ pub fn install(tracer: Tracer) {
 
 /// Runs `f` on the tracer when it is installed and not busy.
 pub fn with<R>(f: impl FnOnce(&mut Tracer) -> R) -> Option<R> {
-    TRACER.with(|cell| cell.try_borrow_mut().ok().and_then(|mut guard| guard.as_mut().map(f)))
+    TRACER.with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .and_then(|mut guard| guard.as_mut().map(f))
+    })
 }
 
 /// Called in a forked child of the program: forget the front end.
@@ -152,9 +162,15 @@ pub fn forget_in_child() {
 }
 
 /// The trace handler registered with CPython.
-pub fn handle<'a, 'py>(py: Python<'py>, frame: TracedFrame<'a>, event: TraceEvent<'a, 'py>) -> bool {
+pub fn handle<'a, 'py>(
+    py: Python<'py>,
+    frame: TracedFrame<'a>,
+    event: TraceEvent<'a, 'py>,
+) -> bool {
     TRACER.with(|cell| {
-        let Ok(mut guard) = cell.try_borrow_mut() else { return false };
+        let Ok(mut guard) = cell.try_borrow_mut() else {
+            return false;
+        };
         match guard.as_mut() {
             Some(tracer) => tracer.on_event(py, frame, event),
             None => false,
@@ -223,7 +239,12 @@ impl Tracer {
         frame.code_info(py, |code| describe_code(py, helpers, files, code, frame))
     }
 
-    fn on_event<'a, 'py>(&mut self, py: Python<'py>, frame: TracedFrame<'a>, event: TraceEvent<'a, 'py>) -> bool {
+    fn on_event<'a, 'py>(
+        &mut self,
+        py: Python<'py>,
+        frame: TracedFrame<'a>,
+        event: TraceEvent<'a, 'py>,
+    ) -> bool {
         match event {
             TraceEvent::Line => {
                 self.tick += 1;
@@ -235,7 +256,9 @@ impl Tracer {
             TraceEvent::Call => {
                 let info = self.code_info(py, frame);
                 if !info.user {
-                    let _ = frame.object(py).setattr(intern!(py, "f_trace_lines"), false);
+                    let _ = frame
+                        .object(py)
+                        .setattr(intern!(py, "f_trace_lines"), false);
                 } else if matches!(self.mode, Mode::Step) {
                     self.stop_live(py, frame.object(py).to_owned(), StopReason::Call, None);
                 }
@@ -269,7 +292,9 @@ impl Tracer {
             Mode::StartPending => (is_main_module(py, frame), StopReason::Start),
             Mode::Next(key) => (key.id == frame.id(), StopReason::Step),
             Mode::Until(key, at) => (key.id == frame.id() && line >= *at, StopReason::Step),
-            Mode::Return { caller: Some(c), .. } => (c.id == frame.id(), StopReason::Step),
+            Mode::Return {
+                caller: Some(c), ..
+            } => (c.id == frame.id(), StopReason::Step),
             Mode::Return { caller: None, .. } => (false, StopReason::Step),
         };
         if stop {
@@ -277,7 +302,12 @@ impl Tracer {
         }
     }
 
-    fn on_return<'a, 'py>(&mut self, py: Python<'py>, frame: TracedFrame<'a>, value: Option<Borrowed<'a, 'py, PyAny>>) {
+    fn on_return<'a, 'py>(
+        &mut self,
+        py: Python<'py>,
+        frame: TracedFrame<'a>,
+        value: Option<Borrowed<'a, 'py, PyAny>>,
+    ) {
         let stop = match &self.mode {
             Mode::Step => self.code_info(py, frame).user,
             Mode::Next(key) | Mode::Until(key, _) => {
@@ -288,24 +318,42 @@ impl Tracer {
             Mode::Continue | Mode::StartPending => false,
         };
         if stop {
-            let value = value.map(|v| v.to_owned().unbind()).unwrap_or_else(|| py.None());
-            self.stop_live(py, frame.object(py).to_owned(), StopReason::Return, Some(value));
+            let value = value
+                .map(|v| v.to_owned().unbind())
+                .unwrap_or_else(|| py.None());
+            self.stop_live(
+                py,
+                frame.object(py).to_owned(),
+                StopReason::Return,
+                Some(value),
+            );
         }
     }
 
-    fn on_exception<'a, 'py>(&mut self, py: Python<'py>, frame: TracedFrame<'a>, arg: Borrowed<'a, 'py, PyAny>) {
+    fn on_exception<'a, 'py>(
+        &mut self,
+        py: Python<'py>,
+        frame: TracedFrame<'a>,
+        arg: Borrowed<'a, 'py, PyAny>,
+    ) {
         let stop = match &self.mode {
             Mode::Step => self.code_info(py, frame).user,
             Mode::Next(key) => key.id == frame.id(),
             Mode::Until(key, at) => key.id == frame.id() && frame.line() >= *at,
-            Mode::Return { caller: Some(c), .. } => c.id == frame.id(),
+            Mode::Return {
+                caller: Some(c), ..
+            } => c.id == frame.id(),
             _ => false,
         };
         if !stop {
             return;
         }
-        let Ok(tuple) = arg.cast::<PyTuple>() else { return };
-        let (Ok(kind), Ok(value), Ok(tb)) = (tuple.get_item(0), tuple.get_item(1), tuple.get_item(2)) else {
+        let Ok(tuple) = arg.cast::<PyTuple>() else {
+            return;
+        };
+        let (Ok(kind), Ok(value), Ok(tb)) =
+            (tuple.get_item(0), tuple.get_item(1), tuple.get_item(2))
+        else {
             return;
         };
         // A generator's internal StopIteration (no traceback) is not an exception the user saw.
@@ -318,15 +366,30 @@ impl Tracer {
             .call_inspect(py, "error_text", (value,))
             .and_then(|t| t.extract::<String>().ok())
             .unwrap_or_else(|| "exception".into());
-        self.stop_live(py, frame.object(py).to_owned(), StopReason::Exception { text }, None);
+        self.stop_live(
+            py,
+            frame.object(py).to_owned(),
+            StopReason::Exception { text },
+            None,
+        );
     }
 
     /// pdb's `break_here`/`effective`: hit counts, ignore counts, conditions, temporary ones.
-    fn breakpoint_hit(&mut self, py: Python<'_>, frame: TracedFrame<'_>, info: &CodeInfo, line: i32) -> Option<StopReason> {
+    fn breakpoint_hit(
+        &mut self,
+        py: Python<'_>,
+        frame: TracedFrame<'_>,
+        info: &CodeInfo,
+        line: i32,
+    ) -> Option<StopReason> {
         let generation = self.breaks.generation();
         if info.breaks_generation.get() != generation {
             *info.break_lines.borrow_mut() = self.breaks.lines_in(info.file);
-            info.function_break.set(self.breaks.names_function(info.file, info.first_line, &info.name));
+            info.function_break.set(self.breaks.names_function(
+                info.file,
+                info.first_line,
+                &info.name,
+            ));
             info.breaks_generation.set(generation);
         }
         let line_u = u32::try_from(line).ok()?;
@@ -336,7 +399,10 @@ impl Tracer {
         }
         let mut condition_error = None;
         let mut hit = None;
-        for number in self.breaks.candidates(info.file, line_u, info.first_line, &info.name) {
+        for number in self
+            .breaks
+            .candidates(info.file, line_u, info.first_line, &info.name)
+        {
             let condition = {
                 let bp = self.breaks.get_mut(number)?;
                 if bp.function.is_some() {
@@ -354,7 +420,8 @@ impl Tracer {
                 Some(cond) => match self.eval_condition(py, frame, &cond) {
                     Ok(truth) => truth,
                     Err(err) => {
-                        condition_error = Some(format!("Error in condition of breakpoint {number}: {err}"));
+                        condition_error =
+                            Some(format!("Error in condition of breakpoint {number}: {err}"));
                         hit = Some(number);
                         break;
                     }
@@ -373,19 +440,33 @@ impl Tracer {
         }
         let number = hit?;
         let mut deleted = Vec::new();
-        let temporary = self.breaks.get_mut(number).map(|b| b.temporary).unwrap_or(false);
+        let temporary = self
+            .breaks
+            .get_mut(number)
+            .map(|b| b.temporary)
+            .unwrap_or(false);
         if temporary && condition_error.is_none() {
             deleted.extend(self.breaks.delete(number));
             self.refresh_quiet();
         }
-        Some(StopReason::Breakpoint { numbers: vec![number], deleted, condition_error })
+        Some(StopReason::Breakpoint {
+            numbers: vec![number],
+            deleted,
+            condition_error,
+        })
     }
 
-    fn eval_condition(&self, py: Python<'_>, frame: TracedFrame<'_>, cond: &str) -> Result<bool, String> {
+    fn eval_condition(
+        &self,
+        py: Python<'_>,
+        frame: TracedFrame<'_>,
+        cond: &str,
+    ) -> Result<bool, String> {
         let result = self
             .call_inspect(py, "evaluate_value", (frame.object(py), cond))
             .ok_or_else(|| "sleepy could not evaluate it".to_string())?;
-        let (ok, value): (bool, Bound<'_, PyAny>) = result.extract().map_err(|e: PyErr| e.to_string())?;
+        let (ok, value): (bool, Bound<'_, PyAny>) =
+            result.extract().map_err(|e: PyErr| e.to_string())?;
         if !ok {
             return Err(self
                 .call_inspect(py, "error_text", (value,))
@@ -399,13 +480,18 @@ impl Tracer {
         if self.run_mode == RunMode::Run {
             let place = py
                 .import("sys")
-                .and_then(|sys| sys.call_method1("_getframe", (2,)))
+                .and_then(|sys| sys.call_method1("_getframe", (1,)))
                 .and_then(|f| {
                     let code = f.getattr("f_code")?;
-                    Ok(format!("{}:{}", code.getattr("co_filename")?, f.getattr("f_lineno")?))
+                    Ok(format!(
+                        "{}:{}",
+                        code.getattr("co_filename")?,
+                        f.getattr("f_lineno")?
+                    ))
                 })
                 .unwrap_or_else(|_| "?".into());
-            let text = format!("breakpoint() at {place} ignored: `sleepy run` has no debugger attached");
+            let text =
+                format!("breakpoint() at {place} ignored: `sleepy run` has no debugger attached");
             let _ = self.channel.send(&AgentMessage::Notice { text });
             return;
         }
@@ -414,7 +500,12 @@ impl Tracer {
         self.refresh_quiet();
     }
 
-    fn call_inspect<'py>(&self, py: Python<'py>, name: &str, args: impl pyo3::call::PyCallArgs<'py>) -> Option<Bound<'py, PyAny>> {
+    fn call_inspect<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        args: impl pyo3::call::PyCallArgs<'py>,
+    ) -> Option<Bound<'py, PyAny>> {
         let module = self.helpers.inspect.bind(py);
         match module.getattr(name).and_then(|f| f.call1(args)) {
             Ok(v) => Some(v),
@@ -432,7 +523,13 @@ impl Tracer {
 
     // --- stopping -------------------------------------------------------------------------------
 
-    fn stop_live(&mut self, py: Python<'_>, frame: Bound<'_, PyAny>, reason: StopReason, return_value: Option<Py<PyAny>>) {
+    fn stop_live(
+        &mut self,
+        py: Python<'_>,
+        frame: Bound<'_, PyAny>,
+        reason: StopReason,
+        return_value: Option<Py<PyAny>>,
+    ) {
         if IN_FORKED_CHILD.load(Ordering::SeqCst) {
             return;
         }
@@ -440,28 +537,56 @@ impl Tracer {
             (StopReason::Step | StopReason::Call | StopReason::Return, Some(pending)) => pending,
             (reason, _) => reason,
         };
-        let stack = match self.call_inspect(py, "live_stack", (frame,)).map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>()) {
+        let stack = match self
+            .call_inspect(py, "live_stack", (frame,))
+            .map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>())
+        {
             Some(Ok(stack)) if !stack.is_empty() => stack,
             _ => return,
         };
-        let ctx = StopContext { frames: stack, return_value, post_mortem: false };
+        let ctx = StopContext {
+            frames: stack,
+            return_value,
+            post_mortem: false,
+        };
         if let After::Quit = self.interact(py, &ctx, reason) {
             quit_now();
         }
     }
 
     /// Stops after an uncaught exception, on the frames of its traceback.
-    pub fn post_mortem(&mut self, py: Python<'_>, exc: &Bound<'_, PyAny>, description: String) -> bool {
+    pub fn post_mortem(
+        &mut self,
+        py: Python<'_>,
+        exc: &Bound<'_, PyAny>,
+        description: String,
+    ) -> bool {
         let tb = match exc.getattr("__traceback__") {
             Ok(tb) => tb,
             Err(_) => return true,
         };
-        let stack = match self.call_inspect(py, "traceback_stack", (tb,)).map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>()) {
+        let stack = match self
+            .call_inspect(py, "traceback_stack", (tb,))
+            .map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>())
+        {
             Some(Ok(stack)) if !stack.is_empty() => stack,
             _ => return true,
         };
-        let ctx = StopContext { frames: stack, return_value: None, post_mortem: true };
-        matches!(self.interact(py, &ctx, StopReason::PostMortem { exception: description }), After::Resume)
+        let ctx = StopContext {
+            frames: stack,
+            return_value: None,
+            post_mortem: true,
+        };
+        matches!(
+            self.interact(
+                py,
+                &ctx,
+                StopReason::PostMortem {
+                    exception: description
+                }
+            ),
+            After::Resume
+        )
     }
 
     fn describe_stack(&self, py: Python<'_>, ctx: &StopContext) -> Vec<FrameInfo> {
@@ -473,14 +598,33 @@ impl Tracer {
             .map(|(i, (frame, line))| {
                 let info = self
                     .call_inspect(py, "frame_info", (project, frame.bind(py), *line))
-                    .and_then(|t| t.extract::<(String, u32, String, String, String, bool)>().ok());
-                let (file, line, function, qualname, source, user) =
-                    info.unwrap_or_else(|| ("?".into(), *line, "?".into(), "?".into(), String::new(), false));
+                    .and_then(|t| {
+                        t.extract::<(String, u32, String, String, String, bool)>()
+                            .ok()
+                    });
+                let (file, line, function, qualname, source, user) = info.unwrap_or_else(|| {
+                    (
+                        "?".into(),
+                        *line,
+                        "?".into(),
+                        "?".into(),
+                        String::new(),
+                        false,
+                    )
+                });
                 let return_value = match (&ctx.return_value, i == newest) {
                     (Some(v), true) => Some(self.repr(py, v.bind(py))),
                     _ => None,
                 };
-                FrameInfo { file, line, function, qualname, source, user, return_value }
+                FrameInfo {
+                    file,
+                    line,
+                    function,
+                    qualname,
+                    source,
+                    user,
+                    return_value,
+                }
             })
             .collect()
     }
@@ -493,12 +637,26 @@ impl Tracer {
 
     /// pdb's `preloop`: displays of the stopped frame whose value changed.
     fn refresh_displays(&mut self, py: Python<'_>, ctx: &StopContext) -> Vec<DisplayChange> {
-        let on_stack: Vec<usize> = ctx.frames.iter().map(|(f, _)| f.as_ptr() as usize).collect();
+        let on_stack: Vec<usize> = ctx
+            .frames
+            .iter()
+            .map(|(f, _)| f.as_ptr() as usize)
+            .collect();
         // Displays of frames that have finished can never show again (generators excepted).
         self.displays.retain(|d| {
-            on_stack.contains(&d.frame.id) || d.frame._keep.bind(py).getattr("f_code").and_then(|c| c.getattr("co_flags")).and_then(|f| f.extract::<i64>()).map(|f| f & 0x2A0 != 0).unwrap_or(false)
+            on_stack.contains(&d.frame.id)
+                || d.frame
+                    ._keep
+                    .bind(py)
+                    .getattr("f_code")
+                    .and_then(|c| c.getattr("co_flags"))
+                    .and_then(|f| f.extract::<i64>())
+                    .map(|f| f & 0x2A0 != 0)
+                    .unwrap_or(false)
         });
-        let Some(newest) = ctx.frame(py, ctx.newest()) else { return Vec::new() };
+        let Some(newest) = ctx.frame(py, ctx.newest()) else {
+            return Vec::new();
+        };
         let id = newest.as_ptr() as usize;
         let mut changes = Vec::new();
         for i in 0..self.displays.len() {
@@ -523,7 +681,11 @@ impl Tracer {
                         .and_then(|t| t.extract::<String>().ok())
                         .unwrap_or_default()
                 };
-                changes.push(DisplayChange { expr, value: text(ok, &value), old: text(old_ok, &old) });
+                changes.push(DisplayChange {
+                    expr,
+                    value: text(ok, &value),
+                    old: text(old_ok, &old),
+                });
                 self.displays[i].ok = ok;
                 self.displays[i].value = value;
             }
@@ -532,22 +694,38 @@ impl Tracer {
     }
 
     fn flush_program_output(&self, py: Python<'_>) {
-        let _ = self.helpers.runner.bind(py).getattr("flush_std").and_then(|f| f.call0());
+        let _ = self
+            .helpers
+            .runner
+            .bind(py)
+            .getattr("flush_std")
+            .and_then(|f| f.call0());
     }
 
     fn interact(&mut self, py: Python<'_>, ctx: &StopContext, reason: StopReason) -> After {
         self.flush_program_output(py);
         let displays = self.refresh_displays(py, ctx);
-        let stop = Stop { reason, tick: self.tick, stack: self.describe_stack(py, ctx), displays };
+        let stop = Stop {
+            reason,
+            tick: self.tick,
+            stack: self.describe_stack(py, ctx),
+            displays,
+        };
         let sync = self.channel.mark();
-        if self.channel.send(&AgentMessage::Stopped { stop, sync }).is_err() {
+        if self
+            .channel
+            .send(&AgentMessage::Stopped { stop, sync })
+            .is_err()
+        {
             return After::Quit;
         }
         loop {
             if IN_FORKED_CHILD.load(Ordering::SeqCst) {
                 return After::Resume;
             }
-            let Some(request) = self.channel.receive(py) else { return After::Quit };
+            let Some(request) = self.channel.receive(py) else {
+                return After::Quit;
+            };
             let reply = match request {
                 Request::Quit => return After::Quit,
                 Request::Resume { resume, frame } => match self.resume(py, ctx, resume, frame) {
@@ -558,13 +736,23 @@ impl Tracer {
             };
             self.flush_program_output(py);
             let sync = self.channel.mark();
-            if self.channel.send(&AgentMessage::Reply { reply, sync }).is_err() {
+            if self
+                .channel
+                .send(&AgentMessage::Reply { reply, sync })
+                .is_err()
+            {
                 return After::Quit;
             }
         }
     }
 
-    fn resume(&mut self, py: Python<'_>, ctx: &StopContext, how: Resume, frame: usize) -> Result<(), String> {
+    fn resume(
+        &mut self,
+        py: Python<'_>,
+        ctx: &StopContext,
+        how: Resume,
+        frame: usize,
+    ) -> Result<(), String> {
         if ctx.post_mortem {
             return match how {
                 Resume::Continue => Ok(()),
@@ -573,7 +761,9 @@ impl Tracer {
                     .into()),
             };
         }
-        let selected = ctx.frame(py, frame).ok_or_else(|| format!("No frame {frame}"))?;
+        let selected = ctx
+            .frame(py, frame)
+            .ok_or_else(|| format!("No frame {frame}"))?;
         let line = i32::try_from(ctx.frames[frame].1).unwrap_or(i32::MAX);
         // At a return stop the frame is leaving: pdb turns next/until on it into a step.
         let leaving = ctx.return_value.is_some() && frame == ctx.newest();
@@ -583,21 +773,29 @@ impl Tracer {
             Resume::Next if leaving => Mode::Step,
             Resume::Next => Mode::Next(FrameKey::of(&selected)),
             Resume::Until(target) => {
-                if let Some(target) = target {
-                    if i64::from(target) <= i64::from(line) {
-                        return Err("\"until\" line number is smaller than current line number".into());
-                    }
+                if let Some(target) = target
+                    && i64::from(target) <= i64::from(line)
+                {
+                    return Err("\"until\" line number is smaller than current line number".into());
                 }
                 if leaving {
                     Mode::Step
                 } else {
-                    let at = target.map(|t| i32::try_from(t).unwrap_or(i32::MAX)).unwrap_or(line + 1);
+                    let at = target
+                        .map(|t| i32::try_from(t).unwrap_or(i32::MAX))
+                        .unwrap_or(line + 1);
                     Mode::Until(FrameKey::of(&selected), at)
                 }
             }
             Resume::Return => {
-                let caller = frame.checked_sub(1).and_then(|i| ctx.frame(py, i)).map(|f| FrameKey::of(&f));
-                Mode::Return { frame: FrameKey::of(&selected), caller }
+                let caller = frame
+                    .checked_sub(1)
+                    .and_then(|i| ctx.frame(py, i))
+                    .map(|f| FrameKey::of(&f));
+                Mode::Return {
+                    frame: FrameKey::of(&selected),
+                    caller,
+                }
             }
         };
         self.refresh_quiet();
@@ -610,37 +808,63 @@ impl Tracer {
         let frame_of = |index: usize| ctx.frame(py, index);
         match request {
             Request::Eval { frame, expr, style } => {
-                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let Some(f) = frame_of(frame) else {
+                    return no_frame(frame);
+                };
                 let style = match style {
                     EvalStyle::Repr => "repr",
                     EvalStyle::Pretty => "pretty",
                     EvalStyle::WhatIs => "whatis",
                 };
-                match self.call_inspect(py, "evaluate", (f, expr, style)).map(|r| r.extract::<(bool, String)>()) {
+                match self
+                    .call_inspect(py, "evaluate", (f, expr, style))
+                    .map(|r| r.extract::<(bool, String)>())
+                {
                     Some(Ok((true, text))) => Reply::Value(text),
                     Some(Ok((false, text))) => Reply::Error(text),
                     _ => Reply::Error("sleepy could not evaluate that".into()),
                 }
             }
             Request::Exec { frame, source } => {
-                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let Some(f) = frame_of(frame) else {
+                    return no_frame(frame);
+                };
                 let locals_to_fast = match self.helpers.native.bind(py).getattr("locals_to_fast") {
                     Ok(func) => func,
                     Err(e) => return Reply::Error(e.to_string()),
                 };
-                match self.call_inspect(py, "execute", (f, source, locals_to_fast)).map(|r| r.extract::<(bool, Vec<String>)>()) {
+                match self
+                    .call_inspect(py, "execute", (f, source, locals_to_fast))
+                    .map(|r| r.extract::<(bool, Vec<String>)>())
+                {
                     Some(Ok((true, lines))) => Reply::Message(lines),
                     Some(Ok((false, mut lines))) => {
                         let error = lines.pop().unwrap_or_default();
-                        if lines.is_empty() { Reply::Error(error) } else { Reply::Output { lines, error: Some(error) } }
+                        if lines.is_empty() {
+                            Reply::Error(error)
+                        } else {
+                            Reply::Output {
+                                lines,
+                                error: Some(error),
+                            }
+                        }
                     }
                     _ => Reply::Error("sleepy could not run that".into()),
                 }
             }
             Request::Args { frame } => {
-                let Some(f) = frame_of(frame) else { return no_frame(frame) };
-                match self.call_inspect(py, "frame_args", (f,)).map(|r| r.extract::<Vec<(String, Option<String>)>>()) {
-                    Some(Ok(args)) => Reply::Args(args.into_iter().map(|(name, value)| ArgValue { name, value }).collect()),
+                let Some(f) = frame_of(frame) else {
+                    return no_frame(frame);
+                };
+                match self
+                    .call_inspect(py, "frame_args", (f,))
+                    .map(|r| r.extract::<Vec<(String, Option<String>)>>())
+                {
+                    Some(Ok(args)) => Reply::Args(
+                        args.into_iter()
+                            .map(|(name, value)| ArgValue { name, value })
+                            .collect(),
+                    ),
                     _ => Reply::Error("sleepy could not read the arguments".into()),
                 }
             }
@@ -650,15 +874,23 @@ impl Tracer {
             },
             Request::Source { file, frame } => {
                 let f = frame_of(frame);
-                match self.call_inspect(py, "source_lines", (file, f)).map(|r| r.extract::<Vec<String>>()) {
+                match self
+                    .call_inspect(py, "source_lines", (file, f))
+                    .map(|r| r.extract::<Vec<String>>())
+                {
                     Some(Ok(lines)) => Reply::Lines { first: 1, lines },
                     _ => Reply::Error("Could not read the source".into()),
                 }
             }
             Request::FunctionSource { frame } => {
-                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let Some(f) = frame_of(frame) else {
+                    return no_frame(frame);
+                };
                 let result = self.call_inspect(py, "function_source", (f,));
-                match result.as_ref().map(|r| r.extract::<(bool, Bound<'_, PyAny>)>()) {
+                match result
+                    .as_ref()
+                    .map(|r| r.extract::<(bool, Bound<'_, PyAny>)>())
+                {
                     Some(Ok((true, v))) => match v.extract::<(u32, Vec<String>)>() {
                         Ok((first, lines)) => Reply::Lines { first, lines },
                         Err(e) => Reply::Error(e.to_string()),
@@ -667,13 +899,19 @@ impl Tracer {
                     _ => Reply::Error("Could not read the source".into()),
                 }
             }
-            Request::Break { frame, location, condition, temporary } => {
-                self.set_breakpoint(py, frame_of(frame), &location, condition, temporary)
-            }
+            Request::Break {
+                frame,
+                location,
+                condition,
+                temporary,
+            } => self.set_breakpoint(py, frame_of(frame), &location, condition, temporary),
             Request::ClearAll => {
                 let deleted = self.breaks.delete_all();
                 self.refresh_quiet();
-                Reply::Deleted { deleted, errors: Vec::new() }
+                Reply::Deleted {
+                    deleted,
+                    errors: Vec::new(),
+                }
             }
             Request::ClearNumbers { numbers } => {
                 let mut deleted = Vec::new();
@@ -702,7 +940,10 @@ impl Tracer {
                 let result = self.breaks.delete_at(id, &path, line);
                 self.refresh_quiet();
                 match result {
-                    Ok(deleted) => Reply::Deleted { deleted, errors: Vec::new() },
+                    Ok(deleted) => Reply::Deleted {
+                        deleted,
+                        errors: Vec::new(),
+                    },
                     Err(e) => Reply::Error(e),
                 }
             }
@@ -720,15 +961,18 @@ impl Tracer {
             }
             Request::Condition { number, condition } => match self.breaks.lookup(&number) {
                 Ok(n) => {
-                    if let Some(cond) = &condition {
-                        if let Err(e) = self.check_syntax(py, cond) {
-                            return Reply::Error(e);
-                        }
+                    if let Some(cond) = &condition
+                        && let Err(e) = self.check_syntax(py, cond)
+                    {
+                        return Reply::Error(e);
                     }
                     match self.breaks.get_mut(n) {
                         Some(bp) => {
                             bp.condition = condition.filter(|c| !c.trim().is_empty());
-                            Reply::Toggled { changed: vec![bp.info()], errors: Vec::new() }
+                            Reply::Toggled {
+                                changed: vec![bp.info()],
+                                errors: Vec::new(),
+                            }
                         }
                         None => Reply::Error(format!("Breakpoint {n} already deleted")),
                     }
@@ -737,11 +981,16 @@ impl Tracer {
             },
             Request::Ignore { number, count } => match self.breaks.lookup(&number) {
                 Ok(n) => {
-                    let count = count.and_then(|c| c.trim().parse::<i64>().ok()).unwrap_or(0);
+                    let count = count
+                        .and_then(|c| c.trim().parse::<i64>().ok())
+                        .unwrap_or(0);
                     match self.breaks.get_mut(n) {
                         Some(bp) => {
                             bp.ignore = u32::try_from(count.max(0)).unwrap_or(u32::MAX);
-                            Reply::Toggled { changed: vec![bp.info()], errors: Vec::new() }
+                            Reply::Toggled {
+                                changed: vec![bp.info()],
+                                errors: Vec::new(),
+                            }
                         }
                         None => Reply::Error(format!("Breakpoint {n} already deleted")),
                     }
@@ -750,16 +999,21 @@ impl Tracer {
             },
             Request::ListBreakpoints => Reply::Breakpoints(self.breaks.list()),
             Request::Display { frame, expr } => {
-                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let Some(f) = frame_of(frame) else {
+                    return no_frame(frame);
+                };
                 self.display(py, &f, expr)
             }
             Request::Undisplay { frame, expr } => {
-                let Some(f) = frame_of(frame) else { return no_frame(frame) };
+                let Some(f) = frame_of(frame) else {
+                    return no_frame(frame);
+                };
                 let id = f.as_ptr() as usize;
                 match expr {
                     Some(expr) => {
                         let before = self.displays.len();
-                        self.displays.retain(|d| !(d.frame.id == id && d.expr == expr));
+                        self.displays
+                            .retain(|d| !(d.frame.id == id && d.expr == expr));
                         if self.displays.len() == before {
                             Reply::Error(format!("not displaying {expr}"))
                         } else {
@@ -779,28 +1033,49 @@ impl Tracer {
 
     fn check_syntax(&self, py: Python<'_>, expr: &str) -> Result<(), String> {
         let builtins = py.import("builtins").map_err(|e| e.to_string())?;
-        match builtins.getattr("compile").and_then(|c| c.call1((expr, "<breakpoint condition>", "eval"))) {
+        match builtins
+            .getattr("compile")
+            .and_then(|c| c.call1((expr, "<breakpoint condition>", "eval")))
+        {
             Ok(_) => Ok(()),
             Err(e) => Err(format!("Invalid condition {expr:?}: {}", e.value(py))),
         }
     }
 
-    fn set_breakpoint(&mut self, py: Python<'_>, frame: Option<Bound<'_, PyAny>>, location: &str, condition: Option<String>, temporary: bool) -> Reply {
+    fn set_breakpoint(
+        &mut self,
+        py: Python<'_>,
+        frame: Option<Bound<'_, PyAny>>,
+        location: &str,
+        condition: Option<String>,
+        temporary: bool,
+    ) -> Reply {
         let condition = condition.filter(|c| !c.trim().is_empty());
-        if let Some(cond) = &condition {
-            if let Err(e) = self.check_syntax(py, cond) {
-                return Reply::Error(e);
-            }
+        if let Some(cond) = &condition
+            && let Err(e) = self.check_syntax(py, cond)
+        {
+            return Reply::Error(e);
         }
         let frame_obj: Py<PyAny> = frame.map(|f| f.unbind()).unwrap_or_else(|| py.None());
         let resolved = self
-            .call_inspect(py, "resolve_location", (frame_obj, location, &self.helpers.project_root))
+            .call_inspect(
+                py,
+                "resolve_location",
+                (frame_obj, location, &self.helpers.project_root),
+            )
             .map(|r| r.extract::<(bool, Bound<'_, PyAny>)>());
         match resolved {
             Some(Ok((true, value))) => match value.extract::<(String, u32, Option<String>)>() {
                 Ok((path, line, function)) => {
                     let file = self.files.intern(&path);
-                    let info = self.breaks.add(NewBreakpoint { file, path, line, temporary, condition, function });
+                    let info = self.breaks.add(NewBreakpoint {
+                        file,
+                        path,
+                        line,
+                        temporary,
+                        condition,
+                        function,
+                    });
                     self.refresh_quiet();
                     Reply::BreakpointSet(info)
                 }
@@ -838,11 +1113,20 @@ impl Tracer {
             .call_inspect(py, "display_text", (ok, &value))
             .and_then(|t| t.extract::<String>().ok())
             .unwrap_or_default();
-        if let Some(existing) = self.displays.iter_mut().find(|d| d.frame.id == id && d.expr == expr) {
+        if let Some(existing) = self
+            .displays
+            .iter_mut()
+            .find(|d| d.frame.id == id && d.expr == expr)
+        {
             existing.ok = ok;
             existing.value = value;
         } else {
-            self.displays.push(Display { frame: FrameKey::of(frame), expr: expr.clone(), ok, value });
+            self.displays.push(Display {
+                frame: FrameKey::of(frame),
+                expr: expr.clone(),
+                ok,
+                value,
+            });
         }
         Reply::Displays(vec![(expr, text)])
     }
@@ -875,7 +1159,13 @@ fn is_main_module(py: Python<'_>, frame: TracedFrame<'_>) -> bool {
         .unwrap_or(false)
 }
 
-fn describe_code(py: Python<'_>, helpers: &Helpers, files: &mut FileTable, code: Borrowed<'_, '_, PyAny>, frame: TracedFrame<'_>) -> CodeInfo {
+fn describe_code(
+    py: Python<'_>,
+    helpers: &Helpers,
+    files: &mut FileTable,
+    code: Borrowed<'_, '_, PyAny>,
+    frame: TracedFrame<'_>,
+) -> CodeInfo {
     let module_name = frame
         .object(py)
         .getattr(intern!(py, "f_globals"))
@@ -891,7 +1181,8 @@ fn describe_code(py: Python<'_>, helpers: &Helpers, files: &mut FileTable, code:
         .getattr(intern!(py, "co_name"))
         .and_then(|n| n.extract::<String>())
         .unwrap_or_default();
-    let (user, path, first_line, generator) = described.unwrap_or_else(|_| (false, String::new(), 0, false));
+    let (user, path, first_line, generator) =
+        described.unwrap_or_else(|_| (false, String::new(), 0, false));
     CodeInfo {
         user,
         file: files.intern(&path),
@@ -906,7 +1197,11 @@ fn describe_code(py: Python<'_>, helpers: &Helpers, files: &mut FileTable, code:
 
 /// Removes the tracer (at the end of the program), so its channel can outlive the interpreter.
 pub fn take() -> Option<Tracer> {
-    TRACER.with(|cell| cell.try_borrow_mut().ok().and_then(|mut guard| guard.take()))
+    TRACER.with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .and_then(|mut guard| guard.take())
+    })
 }
 
 impl Tracer {

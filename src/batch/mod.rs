@@ -29,7 +29,10 @@ pub struct Transcript<W: Write> {
 
 impl<W: Write> Transcript<W> {
     pub fn new(out: W) -> Self {
-        Transcript { out, at_line_start: true }
+        Transcript {
+            out,
+            at_line_start: true,
+        }
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -59,7 +62,11 @@ impl<W: Write> Sink for Transcript<W> {
         self.at_line_start = bytes.last() == Some(&b'\n');
     }
 
-    fn line(&mut self, _kind: Kind, text: &str) {
+    fn line(&mut self, kind: Kind, text: &str) {
+        if kind == Kind::Failure {
+            eprintln!("{text}");
+            return;
+        }
         if !self.at_line_start {
             self.write(b"\n");
         }
@@ -152,35 +159,57 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
     let interactive = spec.commands.is_none();
     let mut lines = match &spec.commands {
         Some(CommandSource::File(path)) => {
-            let file = File::open(path).map_err(|e| anyhow::anyhow!("cannot read commands from {}: {e}", path.display()))?;
+            let file = File::open(path).map_err(|e| {
+                anyhow::anyhow!("cannot read commands from {}: {e}", path.display())
+            })?;
             Lines::spawn(BufReader::new(file))
         }
         Some(CommandSource::Stdin) | None => Lines::spawn(BufReader::new(std::io::stdin())),
     };
     let mut input = match (&spec.options.stdin, interactive) {
         (Some(path), _) => {
-            let data = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read --stdin {}: {e}", path.display()))?;
-            ProgramInput::File(data.split_inclusive(|b| *b == b'\n').map(<[u8]>::to_vec).collect())
+            let data = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read --stdin {}: {e}", path.display()))?;
+            ProgramInput::File(
+                data.split_inclusive(|b| *b == b'\n')
+                    .map(<[u8]>::to_vec)
+                    .collect(),
+            )
         }
         (None, true) => ProgramInput::Terminal,
         (None, false) => ProgramInput::Nothing { warned: false },
     };
-    let (rows, cols) = if interactive { terminal_size() } else { (24, 80) };
-    let io = ProgramIo::Terminal { rows, cols, raw_output: !interactive };
+    let (rows, cols) = if interactive {
+        terminal_size()
+    } else {
+        (24, 80)
+    };
+    let io = ProgramIo::Terminal {
+        rows,
+        cols,
+        raw_output: !interactive,
+    };
     let mut debugger = Debugger::start(launch(&spec.program, &spec.options), io)?;
     let mut out = Transcript::new(std::io::stdout());
     wait(&mut debugger, &mut out, &mut input, &mut lines);
+    if matches!(debugger.phase(), Phase::Ended { .. }) {
+        // The program never ran (it does not compile, or the agent could not start it).
+        return Ok(debugger.exit_code());
+    }
 
     let mut queue: VecDeque<String> = VecDeque::new();
     let mut last: Option<String> = None;
-    while matches!(debugger.phase(), Phase::Stopped | Phase::Finished(_)) {
+    // After the program ends (or dies) the remaining commands still get an answer each.
+    while !debugger.busy() {
         if interactive && queue.is_empty() {
             out.prompt(PROMPT, false);
         }
         let line = match queue.pop_front() {
             Some(line) => line,
             None => {
-                let Some(line) = lines.next_blocking() else { break };
+                let Some(line) = lines.next_blocking() else {
+                    break;
+                };
                 if !interactive {
                     out.prompt(&format!("{PROMPT}{line}"), true);
                 } else {
@@ -234,7 +263,12 @@ fn terminal_size() -> (u16, u16) {
 }
 
 /// Pumps events until the program stops, finishes or dies; feeds its stdin when it waits.
-fn wait<W: Write>(debugger: &mut Debugger, out: &mut Transcript<W>, input: &mut ProgramInput, lines: &mut Lines) {
+fn wait<W: Write>(
+    debugger: &mut Debugger,
+    out: &mut Transcript<W>,
+    input: &mut ProgramInput,
+    lines: &mut Lines,
+) {
     let mut last_check = Instant::now();
     while debugger.busy() {
         debugger.poll(Duration::from_millis(20), out);

@@ -70,98 +70,284 @@ macro_rules! command {
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
-    command!(Step, "step", ["s"], "step", "run the current line, stopping in the first function it calls",
+    command!(
+        Step,
+        "step",
+        ["s"],
+        "step",
+        "run the current line, stopping in the first function it calls",
         "Execute the current line and stop at the first possible occasion: in a function that is \
          called (--Call--), on the next line, or when the current function returns (--Return--). \
          Only the program's own code is stepped into; library code runs without stops.",
-        ["s", "F11"]),
-    command!(Next, "next", ["n"], "next", "run to the next line of this function",
+        ["s", "F11"]
+    ),
+    command!(
+        Next,
+        "next",
+        ["n"],
+        "next",
+        "run to the next line of this function",
         "Continue until the next line in the selected function is reached or it returns. \
          Calls made by the line run without stopping (breakpoints in them still stop).",
-        ["n", "F10"]),
-    command!(Return, "return", ["r"], "return", "run until the selected function returns",
+        ["n", "F10"]
+    ),
+    command!(
+        Return,
+        "return",
+        ["r"],
+        "return",
+        "run until the selected function returns",
         "Continue until the selected function returns; stops at its return (--Return--) with the \
          value it returns.",
-        ["r", "S-F11"]),
-    command!(Continue, "continue", ["c", "cont"], "continue", "run until a breakpoint or the end",
+        ["r", "S-F11"]
+    ),
+    command!(
+        Continue,
+        "continue",
+        ["c", "cont"],
+        "continue",
+        "run until a breakpoint or the end",
         "Continue execution; stop only at a breakpoint, a breakpoint() call, or an uncaught exception.",
-        ["c", "F5"]),
-    command!(Until, "until", ["unt"], "until [LINE]", "run until a line past the current one, or LINE",
+        ["c", "F5"]
+    ),
+    command!(
+        Until,
+        "until",
+        ["unt"],
+        "until [LINE]",
+        "run until a line past the current one, or LINE",
         "Without an argument, continue until a line with a number greater than the current one is \
          reached (so a loop runs to its end). With LINE, continue until a line with a number \
          greater than or equal to LINE is reached. Also stops when the selected frame returns.",
-        ["t"]),
-    command!(Break, "break", ["b"], "break [[FILE:]LINE | FUNC] [, CONDITION]", "set a breakpoint, or list them",
+        ["t"]
+    ),
+    command!(
+        Break,
+        "break",
+        ["b"],
+        "break [[FILE:]LINE | FUNC] [, CONDITION]",
+        "set a breakpoint, or list them",
         "With a LINE, set a breakpoint there in the current file; with FILE:LINE, in that file \
          (found on the current directory, the program's directory or sys.path); with FUNC, at \
          the first line the function runs. CONDITION is a Python expression that must be true \
          for the breakpoint to stop. Without an argument, list the breakpoints with their hit \
          counts. A line with no code is refused, with the nearest lines that have code.",
-        ["b", "F9"]),
-    command!(Tbreak, "tbreak", [], "tbreak [[FILE:]LINE | FUNC] [, CONDITION]", "set a temporary breakpoint",
+        ["b", "F9"]
+    ),
+    command!(
+        Tbreak,
+        "tbreak",
+        [],
+        "tbreak [[FILE:]LINE | FUNC] [, CONDITION]",
+        "set a temporary breakpoint",
         "Like break, but the breakpoint is deleted the first time it stops the program.",
-        []),
-    command!(Clear, "clear", ["cl"], "clear [NUMBER ... | FILE:LINE]", "delete breakpoints",
+        []
+    ),
+    command!(
+        Clear,
+        "clear",
+        ["cl"],
+        "clear [NUMBER ... | FILE:LINE]",
+        "delete breakpoints",
         "With numbers, delete those breakpoints; with FILE:LINE, every breakpoint at that line; \
          without an argument, every breakpoint.",
-        []),
-    command!(Disable, "disable", [], "disable NUMBER ...", "disable breakpoints",
+        []
+    ),
+    command!(
+        Disable,
+        "disable",
+        [],
+        "disable NUMBER ...",
+        "disable breakpoints",
         "Disable the breakpoints with these numbers; they stay in the list and can be enabled again.",
-        []),
-    command!(Enable, "enable", [], "enable NUMBER ...", "enable breakpoints", "Enable the breakpoints with these numbers.", []),
-    command!(Condition, "condition", [], "condition NUMBER [CONDITION]", "set or remove a breakpoint's condition",
+        []
+    ),
+    command!(
+        Enable,
+        "enable",
+        [],
+        "enable NUMBER ...",
+        "enable breakpoints",
+        "Enable the breakpoints with these numbers.",
+        []
+    ),
+    command!(
+        Condition,
+        "condition",
+        [],
+        "condition NUMBER [CONDITION]",
+        "set or remove a breakpoint's condition",
         "Set CONDITION (a Python expression) on breakpoint NUMBER; without CONDITION the \
          breakpoint becomes unconditional.",
-        []),
-    command!(Ignore, "ignore", [], "ignore NUMBER [COUNT]", "pass a breakpoint COUNT times without stopping",
+        []
+    ),
+    command!(
+        Ignore,
+        "ignore",
+        [],
+        "ignore NUMBER [COUNT]",
+        "pass a breakpoint COUNT times without stopping",
         "Set the ignore count of breakpoint NUMBER: the next COUNT times it is reached (and its \
          condition is true) it does not stop. A COUNT of 0 makes it stop again.",
-        []),
-    command!(Where, "where", ["w", "bt"], "where", "print the stack, the selected frame marked with >",
+        []
+    ),
+    command!(
+        Where,
+        "where",
+        ["w", "bt"],
+        "where",
+        "print the stack, the selected frame marked with >",
         "Print the stack, oldest frame first and the most recent last. An arrow (>) marks the \
          selected frame, which p, list, args and the stepping commands act on.",
-        []),
-    command!(Up, "up", ["u"], "up [COUNT]", "select an older frame", "Move the selected frame COUNT (default 1) levels up the stack, to older frames.", ["u"]),
-    command!(Down, "down", ["d"], "down [COUNT]", "select a newer frame", "Move the selected frame COUNT (default 1) levels down the stack, to newer frames.", ["d"]),
-    command!(Print, "p", [], "p EXPRESSION", "print the value of an expression",
+        []
+    ),
+    command!(
+        Up,
+        "up",
+        ["u"],
+        "up [COUNT]",
+        "select an older frame",
+        "Move the selected frame COUNT (default 1) levels up the stack, to older frames.",
+        ["u"]
+    ),
+    command!(
+        Down,
+        "down",
+        ["d"],
+        "down [COUNT]",
+        "select a newer frame",
+        "Move the selected frame COUNT (default 1) levels down the stack, to newer frames.",
+        ["d"]
+    ),
+    command!(
+        Print,
+        "p",
+        [],
+        "p EXPRESSION",
+        "print the value of an expression",
         "Evaluate EXPRESSION in the selected frame and print its repr.",
-        []),
-    command!(PrettyPrint, "pp", [], "pp EXPRESSION", "pretty-print the value of an expression",
+        []
+    ),
+    command!(
+        PrettyPrint,
+        "pp",
+        [],
+        "pp EXPRESSION",
+        "pretty-print the value of an expression",
         "Evaluate EXPRESSION in the selected frame and print it with pprint.",
-        []),
-    command!(Args, "args", ["a"], "args", "print the selected function's arguments", "Print the arguments of the selected frame's function and their values.", []),
-    command!(List, "list", ["l"], "list [FIRST[, LAST] | .]", "list source lines",
+        []
+    ),
+    command!(
+        Args,
+        "args",
+        ["a"],
+        "args",
+        "print the selected function's arguments",
+        "Print the arguments of the selected frame's function and their values.",
+        []
+    ),
+    command!(
+        List,
+        "list",
+        ["l"],
+        "list [FIRST[, LAST] | .]",
+        "list source lines",
         "List 11 lines around the current line, or continue the previous listing. With FIRST, \
          list 11 lines around it; with FIRST, LAST, that range (a LAST smaller than FIRST is a \
          count). '.' lists around the current line again. B marks breakpoints, -> the current line.",
-        []),
-    command!(LongList, "longlist", ["ll"], "longlist", "list the whole current function", "List the whole source of the selected frame's function or module.", []),
-    command!(Display, "display", [], "display [EXPRESSION]", "show an expression whenever it changes",
+        []
+    ),
+    command!(
+        LongList,
+        "longlist",
+        ["ll"],
+        "longlist",
+        "list the whole current function",
+        "List the whole source of the selected frame's function or module.",
+        []
+    ),
+    command!(
+        Display,
+        "display",
+        [],
+        "display [EXPRESSION]",
+        "show an expression whenever it changes",
         "Evaluate EXPRESSION in the selected frame now and at every stop in that frame, and show \
          it when its value changed. Without an argument, list the displayed expressions.",
-        []),
-    command!(Undisplay, "undisplay", [], "undisplay [EXPRESSION]", "stop displaying an expression",
+        []
+    ),
+    command!(
+        Undisplay,
+        "undisplay",
+        [],
+        "undisplay [EXPRESSION]",
+        "stop displaying an expression",
         "Stop displaying EXPRESSION in the selected frame; without an argument, all of them.",
-        []),
-    command!(Whatis, "whatis", [], "whatis EXPRESSION", "print the type of an expression", "Print the type of EXPRESSION (function, method, class or the type of a value).", []),
-    command!(Retval, "retval", ["rv"], "retval", "print the value the function is returning",
+        []
+    ),
+    command!(
+        Whatis,
+        "whatis",
+        [],
+        "whatis EXPRESSION",
+        "print the type of an expression",
+        "Print the type of EXPRESSION (function, method, class or the type of a value).",
+        []
+    ),
+    command!(
+        Retval,
+        "retval",
+        ["rv"],
+        "retval",
+        "print the value the function is returning",
         "At a --Return-- stop, print the value the current function returns.",
-        []),
-    command!(Tick, "tick", [], "tick", "print the current tick",
+        []
+    ),
+    command!(
+        Tick,
+        "tick",
+        [],
+        "tick",
+        "print the current tick",
         "Print the current position in time: the number of lines of the program's code run \
          since it started. The same run always reaches the same position at the same tick.",
-        []),
-    command!(Exec, "!", [], "! STATEMENT", "run a Python statement in the selected frame",
+        []
+    ),
+    command!(
+        Exec,
+        "!",
+        [],
+        "! STATEMENT",
+        "run a Python statement in the selected frame",
         "Execute a Python statement in the selected frame. Assignments change the frame's \
          variables for real. A line that is not a command is run the same way.",
-        []),
-    command!(Quit, "quit", ["q", "exit"], "quit", "end the program and the debugger", "Kill the program and leave sleepy.", ["q"]),
-    command!(Help, "help", ["h"], "help [COMMAND]", "list the commands, or explain one", "Without an argument, list every command; with a command name, explain it.", ["?"]),
+        []
+    ),
+    command!(
+        Quit,
+        "quit",
+        ["q", "exit"],
+        "quit",
+        "end the program and the debugger",
+        "Kill the program and leave sleepy.",
+        ["q"]
+    ),
+    command!(
+        Help,
+        "help",
+        ["h"],
+        "help [COMMAND]",
+        "list the commands, or explain one",
+        "Without an argument, list every command; with a command name, explain it.",
+        ["?"]
+    ),
 ];
 
 /// Finds a command by its name or one of its aliases.
 pub fn lookup(word: &str) -> Option<&'static CommandSpec> {
-    COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word))
+    COMMANDS
+        .iter()
+        .find(|c| c.name == word || c.aliases.contains(&word))
 }
 
 pub fn spec(id: CommandId) -> &'static CommandSpec {
@@ -182,11 +368,14 @@ pub fn help_text(topic: Option<&str>) -> Result<Vec<String>, String> {
                 };
                 lines.push(format!("  {names:<20} {}", c.summary));
             }
-            lines.push("A blank line repeats the last command; ;; separates commands on one line.".into());
+            lines.push(
+                "A blank line repeats the last command; ;; separates commands on one line.".into(),
+            );
             Ok(lines)
         }
         Some(topic) => {
-            let c = lookup(topic).ok_or_else(|| format!("No help for {topic:?}: it is not a command"))?;
+            let c = lookup(topic)
+                .ok_or_else(|| format!("No help for {topic:?}: it is not a command"))?;
             let mut lines = vec![c.usage.to_string()];
             if !c.aliases.is_empty() {
                 lines.push(format!("  (also: {})", c.aliases.join(", ")));
@@ -243,7 +432,12 @@ mod tests {
     #[test]
     fn each_id_has_exactly_one_entry() {
         for c in COMMANDS {
-            assert_eq!(COMMANDS.iter().filter(|d| d.id == c.id).count(), 1, "{:?}", c.id);
+            assert_eq!(
+                COMMANDS.iter().filter(|d| d.id == c.id).count(),
+                1,
+                "{:?}",
+                c.id
+            );
             assert_eq!(spec(c.id).name, c.name);
         }
     }

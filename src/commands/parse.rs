@@ -21,17 +21,36 @@ pub enum ListArg {
 pub enum Command {
     Resume(Resume),
     /// `location` None lists the breakpoints.
-    Break { location: Option<String>, condition: Option<String>, temporary: bool },
+    Break {
+        location: Option<String>,
+        condition: Option<String>,
+        temporary: bool,
+    },
     ClearAll,
     ClearNumbers(Vec<String>),
-    ClearLine { file: String, line: String },
-    Enable { numbers: Vec<String>, enable: bool },
-    Condition { number: String, condition: Option<String> },
-    Ignore { number: String, count: Option<String> },
+    ClearLine {
+        file: String,
+        line: String,
+    },
+    Enable {
+        numbers: Vec<String>,
+        enable: bool,
+    },
+    Condition {
+        number: String,
+        condition: Option<String>,
+    },
+    Ignore {
+        number: String,
+        count: Option<String>,
+    },
     Where,
     Up(usize),
     Down(usize),
-    Eval { expr: String, style: EvalStyle },
+    Eval {
+        expr: String,
+        style: EvalStyle,
+    },
     Args,
     List(ListArg),
     LongList,
@@ -40,7 +59,10 @@ pub enum Command {
     Retval,
     Tick,
     /// A Python statement; `explicit` when typed with `!`.
-    Exec { source: String, explicit: bool },
+    Exec {
+        source: String,
+        explicit: bool,
+    },
     Quit,
     Help(Option<String>),
 }
@@ -53,9 +75,13 @@ impl Command {
             Command::Resume(Resume::Return) => CommandId::Return,
             Command::Resume(Resume::Continue) => CommandId::Continue,
             Command::Resume(Resume::Until(_)) => CommandId::Until,
-            Command::Break { temporary: true, .. } => CommandId::Tbreak,
+            Command::Break {
+                temporary: true, ..
+            } => CommandId::Tbreak,
             Command::Break { .. } => CommandId::Break,
-            Command::ClearAll | Command::ClearNumbers(_) | Command::ClearLine { .. } => CommandId::Clear,
+            Command::ClearAll | Command::ClearNumbers(_) | Command::ClearLine { .. } => {
+                CommandId::Clear
+            }
             Command::Enable { enable: true, .. } => CommandId::Enable,
             Command::Enable { .. } => CommandId::Disable,
             Command::Condition { .. } => CommandId::Condition,
@@ -63,9 +89,18 @@ impl Command {
             Command::Where => CommandId::Where,
             Command::Up(_) => CommandId::Up,
             Command::Down(_) => CommandId::Down,
-            Command::Eval { style: EvalStyle::Repr, .. } => CommandId::Print,
-            Command::Eval { style: EvalStyle::Pretty, .. } => CommandId::PrettyPrint,
-            Command::Eval { style: EvalStyle::WhatIs, .. } => CommandId::Whatis,
+            Command::Eval {
+                style: EvalStyle::Repr,
+                ..
+            } => CommandId::Print,
+            Command::Eval {
+                style: EvalStyle::Pretty,
+                ..
+            } => CommandId::PrettyPrint,
+            Command::Eval {
+                style: EvalStyle::WhatIs,
+                ..
+            } => CommandId::Whatis,
             Command::Args => CommandId::Args,
             Command::List(_) => CommandId::List,
             Command::LongList => CommandId::LongList,
@@ -98,13 +133,19 @@ pub fn split_commands(line: &str) -> Vec<String> {
 }
 
 fn split_word(line: &str) -> (&str, &str) {
-    let end = line.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(line.len());
+    let end = line
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
     (&line[..end], line[end..].trim())
 }
 
 /// Python's `repr` of a string, for messages that quote what the user typed as pdb does.
 pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -139,7 +180,8 @@ fn count(arg: &str) -> Result<usize, ParseError> {
     if arg.is_empty() {
         return Ok(1);
     }
-    arg.parse::<usize>().map_err(|_| ParseError(format!("Invalid frame count ({arg})")))
+    arg.parse::<usize>()
+        .map_err(|_| ParseError(format!("Invalid frame count ({arg})")))
 }
 
 fn parse_list(arg: &str) -> Result<ListArg, ParseError> {
@@ -163,7 +205,11 @@ fn parse_list(arg: &str) -> Result<ListArg, ParseError> {
 fn parse_break(arg: &str, temporary: bool) -> Command {
     let arg = arg.trim();
     if arg.is_empty() {
-        return Command::Break { location: None, condition: None, temporary };
+        return Command::Break {
+            location: None,
+            condition: None,
+            temporary,
+        };
     }
     // pdb: the comma has the lowest precedence and cannot occur in a file name.
     match arg.find(',') {
@@ -172,7 +218,11 @@ fn parse_break(arg: &str, temporary: bool) -> Command {
             condition: opt(&arg[comma + 1..]),
             temporary,
         },
-        _ => Command::Break { location: Some(arg.to_string()), condition: None, temporary },
+        _ => Command::Break {
+            location: Some(arg.to_string()),
+            condition: None,
+            temporary,
+        },
     }
 }
 
@@ -181,11 +231,17 @@ fn parse_break(arg: &str, temporary: bool) -> Command {
 pub fn parse(line: &str) -> Result<Command, ParseError> {
     let line = line.trim();
     if let Some(stmt) = line.strip_prefix('!') {
-        return Ok(Command::Exec { source: stmt.trim().to_string(), explicit: true });
+        return Ok(Command::Exec {
+            source: stmt.trim().to_string(),
+            explicit: true,
+        });
     }
     let (word, arg) = split_word(line);
     let Some(spec) = lookup(word) else {
-        return Ok(Command::Exec { source: line.to_string(), explicit: false });
+        return Ok(Command::Exec {
+            source: line.to_string(),
+            explicit: false,
+        });
     };
     // `n = 3`, `c.x = 1`, `l[0]`: the user meant Python, not the command (pdb 3.13's rule).
     let rest = &line[word.len()..];
@@ -194,7 +250,10 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         || rest.starts_with('.')
         || rest.starts_with('[')
     {
-        return Ok(Command::Exec { source: line.to_string(), explicit: false });
+        return Ok(Command::Exec {
+            source: line.to_string(),
+            explicit: false,
+        });
     }
     let command = match spec.id {
         CommandId::Step => Command::Resume(Resume::Step),
@@ -204,7 +263,10 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         CommandId::Until => {
             let target = match opt(arg) {
                 None => None,
-                Some(a) => Some(a.parse::<u32>().map_err(|_| ParseError(format!("Error in argument: {}", py_repr(&a))))?),
+                Some(a) => Some(
+                    a.parse::<u32>()
+                        .map_err(|_| ParseError(format!("Error in argument: {}", py_repr(&a))))?,
+                ),
             };
             Command::Resume(Resume::Until(target))
         }
@@ -213,7 +275,10 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         CommandId::Clear => match opt(arg) {
             None => Command::ClearAll,
             Some(a) => match a.rfind(':') {
-                Some(i) => Command::ClearLine { file: a[..i].to_string(), line: a[i + 1..].to_string() },
+                Some(i) => Command::ClearLine {
+                    file: a[..i].to_string(),
+                    line: a[i + 1..].to_string(),
+                },
                 None => Command::ClearNumbers(a.split_whitespace().map(str::to_string).collect()),
             },
         },
@@ -222,28 +287,46 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
             if numbers.is_empty() {
                 return Err(ParseError(format!("Usage: {}", spec.usage)));
             }
-            Command::Enable { numbers, enable: spec.id == CommandId::Enable }
+            Command::Enable {
+                numbers,
+                enable: spec.id == CommandId::Enable,
+            }
         }
         CommandId::Condition => {
             let (number, cond) = arg.split_once(' ').unwrap_or((arg, ""));
             if number.trim().is_empty() {
                 return Err(ParseError("Breakpoint number expected".into()));
             }
-            Command::Condition { number: number.trim().to_string(), condition: opt(cond) }
+            Command::Condition {
+                number: number.trim().to_string(),
+                condition: opt(cond),
+            }
         }
         CommandId::Ignore => {
             let mut parts = arg.split_whitespace();
             let Some(number) = parts.next() else {
                 return Err(ParseError("Breakpoint number expected".into()));
             };
-            Command::Ignore { number: number.to_string(), count: parts.next().map(str::to_string) }
+            Command::Ignore {
+                number: number.to_string(),
+                count: parts.next().map(str::to_string),
+            }
         }
         CommandId::Where => Command::Where,
         CommandId::Up => Command::Up(count(arg)?),
         CommandId::Down => Command::Down(count(arg)?),
-        CommandId::Print => Command::Eval { expr: required(arg, spec.usage)?, style: EvalStyle::Repr },
-        CommandId::PrettyPrint => Command::Eval { expr: required(arg, spec.usage)?, style: EvalStyle::Pretty },
-        CommandId::Whatis => Command::Eval { expr: required(arg, spec.usage)?, style: EvalStyle::WhatIs },
+        CommandId::Print => Command::Eval {
+            expr: required(arg, spec.usage)?,
+            style: EvalStyle::Repr,
+        },
+        CommandId::PrettyPrint => Command::Eval {
+            expr: required(arg, spec.usage)?,
+            style: EvalStyle::Pretty,
+        },
+        CommandId::Whatis => Command::Eval {
+            expr: required(arg, spec.usage)?,
+            style: EvalStyle::WhatIs,
+        },
         CommandId::Args => Command::Args,
         CommandId::List => Command::List(parse_list(arg)?),
         CommandId::LongList => Command::LongList,
@@ -251,7 +334,10 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         CommandId::Undisplay => Command::Undisplay(opt(arg)),
         CommandId::Retval => Command::Retval,
         CommandId::Tick => Command::Tick,
-        CommandId::Exec => Command::Exec { source: arg.to_string(), explicit: true },
+        CommandId::Exec => Command::Exec {
+            source: arg.to_string(),
+            explicit: true,
+        },
         CommandId::Quit => Command::Quit,
         CommandId::Help => Command::Help(opt(arg)),
     };
@@ -268,29 +354,62 @@ mod tests {
         assert_eq!(parse("n").unwrap(), Command::Resume(Resume::Next));
         assert_eq!(parse("r").unwrap(), Command::Resume(Resume::Return));
         assert_eq!(parse("cont").unwrap(), Command::Resume(Resume::Continue));
-        assert_eq!(parse("unt 12").unwrap(), Command::Resume(Resume::Until(Some(12))));
+        assert_eq!(
+            parse("unt 12").unwrap(),
+            Command::Resume(Resume::Until(Some(12)))
+        );
         assert_eq!(parse("bt").unwrap(), Command::Where);
         assert_eq!(parse("u 2").unwrap(), Command::Up(2));
         assert_eq!(parse("rv").unwrap(), Command::Retval);
         assert_eq!(parse("ll").unwrap(), Command::LongList);
-        assert_eq!(parse("h until").unwrap(), Command::Help(Some("until".into())));
+        assert_eq!(
+            parse("h until").unwrap(),
+            Command::Help(Some("until".into()))
+        );
     }
 
     #[test]
     fn break_takes_a_location_and_a_condition() {
         assert_eq!(
             parse("b mod.py:12, x > 3 and y").unwrap(),
-            Command::Break { location: Some("mod.py:12".into()), condition: Some("x > 3 and y".into()), temporary: false }
+            Command::Break {
+                location: Some("mod.py:12".into()),
+                condition: Some("x > 3 and y".into()),
+                temporary: false
+            }
         );
-        assert_eq!(parse("tbreak f").unwrap(), Command::Break { location: Some("f".into()), condition: None, temporary: true });
-        assert_eq!(parse("b").unwrap(), Command::Break { location: None, condition: None, temporary: false });
+        assert_eq!(
+            parse("tbreak f").unwrap(),
+            Command::Break {
+                location: Some("f".into()),
+                condition: None,
+                temporary: true
+            }
+        );
+        assert_eq!(
+            parse("b").unwrap(),
+            Command::Break {
+                location: None,
+                condition: None,
+                temporary: false
+            }
+        );
     }
 
     #[test]
     fn clear_forms() {
         assert_eq!(parse("cl").unwrap(), Command::ClearAll);
-        assert_eq!(parse("cl 1 2").unwrap(), Command::ClearNumbers(vec!["1".into(), "2".into()]));
-        assert_eq!(parse("clear a.py:4").unwrap(), Command::ClearLine { file: "a.py".into(), line: "4".into() });
+        assert_eq!(
+            parse("cl 1 2").unwrap(),
+            Command::ClearNumbers(vec!["1".into(), "2".into()])
+        );
+        assert_eq!(
+            parse("clear a.py:4").unwrap(),
+            Command::ClearLine {
+                file: "a.py".into(),
+                line: "4".into()
+            }
+        );
     }
 
     #[test]
@@ -298,18 +417,54 @@ mod tests {
         assert_eq!(parse("l").unwrap(), Command::List(ListArg::Continue));
         assert_eq!(parse("l .").unwrap(), Command::List(ListArg::Current));
         assert_eq!(parse("l 20").unwrap(), Command::List(ListArg::Around(20)));
-        assert_eq!(parse("l 5, 8").unwrap(), Command::List(ListArg::Range(5, 8)));
-        assert_eq!(parse("l 5, 3").unwrap(), Command::List(ListArg::Range(5, 8)));
+        assert_eq!(
+            parse("l 5, 8").unwrap(),
+            Command::List(ListArg::Range(5, 8))
+        );
+        assert_eq!(
+            parse("l 5, 3").unwrap(),
+            Command::List(ListArg::Range(5, 8))
+        );
         assert_eq!(parse("l x").unwrap_err().0, "Error in argument: 'x'");
     }
 
     #[test]
     fn anything_else_is_python() {
-        assert_eq!(parse("x = 3").unwrap(), Command::Exec { source: "x = 3".into(), explicit: false });
-        assert_eq!(parse("!n = 3").unwrap(), Command::Exec { source: "n = 3".into(), explicit: true });
-        assert_eq!(parse("n = 3").unwrap(), Command::Exec { source: "n = 3".into(), explicit: false });
-        assert_eq!(parse("c.append(1)").unwrap(), Command::Exec { source: "c.append(1)".into(), explicit: false });
-        assert_eq!(parse("p(x)").unwrap(), Command::Eval { expr: "(x)".into(), style: EvalStyle::Repr });
+        assert_eq!(
+            parse("x = 3").unwrap(),
+            Command::Exec {
+                source: "x = 3".into(),
+                explicit: false
+            }
+        );
+        assert_eq!(
+            parse("!n = 3").unwrap(),
+            Command::Exec {
+                source: "n = 3".into(),
+                explicit: true
+            }
+        );
+        assert_eq!(
+            parse("n = 3").unwrap(),
+            Command::Exec {
+                source: "n = 3".into(),
+                explicit: false
+            }
+        );
+        assert_eq!(
+            parse("c.append(1)").unwrap(),
+            Command::Exec {
+                source: "c.append(1)".into(),
+                explicit: false
+            }
+        );
+        assert_eq!(
+            parse("p(x)").unwrap(),
+            Command::Eval {
+                expr: "(x)".into(),
+                style: EvalStyle::Repr
+            }
+        );
     }
 
     #[test]

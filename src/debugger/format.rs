@@ -29,7 +29,14 @@ fn truncate(text: &str, max: usize) -> String {
     }
     let keep = max.saturating_sub(3);
     let head: String = text.chars().take(keep / 2).collect();
-    let tail: String = text.chars().rev().take(keep - keep / 2).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = text
+        .chars()
+        .rev()
+        .take(keep - keep / 2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!("{head}...{tail}")
 }
 
@@ -44,11 +51,19 @@ pub fn stop(stop: &Stop) -> Vec<String> {
         StopReason::Call => lines.push("--Call--".to_string()),
         StopReason::Return => lines.push("--Return--".to_string()),
         StopReason::Exception { text } => lines.push(text.clone()),
-        StopReason::Breakpoint { deleted, condition_error, .. } => {
+        StopReason::Breakpoint {
+            deleted,
+            condition_error,
+            ..
+        } => {
             if let Some(err) = condition_error {
                 lines.push(format!("*** {err}"));
             }
-            lines.extend(deleted.iter().map(|bp| format!("Deleted {}", breakpoint(bp))));
+            lines.extend(
+                deleted
+                    .iter()
+                    .map(|bp| format!("Deleted {}", breakpoint(bp))),
+            );
         }
         StopReason::PostMortem { .. } => {
             lines.push("Uncaught exception. Entering post mortem debugging".to_string());
@@ -92,7 +107,13 @@ pub fn breakpoint_table(bps: &[BreakpointInfo]) -> Vec<String> {
 
 /// pdb's `_print_lines`: number, `B` for a breakpoint, `->` for the current line, `>>` for the
 /// line an exception was raised at.
-pub fn source_lines(lines: &[String], first: u32, breaks: &[u32], current: Option<u32>, exception: Option<u32>) -> Vec<String> {
+pub fn source_lines(
+    lines: &[String],
+    first: u32,
+    breaks: &[u32],
+    current: Option<u32>,
+    exception: Option<u32>,
+) -> Vec<String> {
     lines
         .iter()
         .zip(first..)
@@ -116,7 +137,10 @@ pub fn ignore_message(bp: &BreakpointInfo) -> String {
     match bp.ignore {
         0 => format!("Will stop next time breakpoint {} is reached.", bp.number),
         1 => format!("Will ignore next 1 crossing of breakpoint {}.", bp.number),
-        n => format!("Will ignore next {n} crossings of breakpoint {}.", bp.number),
+        n => format!(
+            "Will ignore next {n} crossings of breakpoint {}.",
+            bp.number
+        ),
     }
 }
 
@@ -173,8 +197,14 @@ mod tests {
 
     #[test]
     fn stack_entries_look_like_pdb() {
-        assert_eq!(stack_entry(&frame(3, None), true), vec!["> /p/demo.py(3)f()", "-> return x"]);
-        assert_eq!(stack_entry(&frame(3, Some("42")), false), vec!["  /p/demo.py(3)f()->42", "-> return x"]);
+        assert_eq!(
+            stack_entry(&frame(3, None), true),
+            vec!["> /p/demo.py(3)f()", "-> return x"]
+        );
+        assert_eq!(
+            stack_entry(&frame(3, Some("42")), false),
+            vec!["  /p/demo.py(3)f()->42", "-> return x"]
+        );
     }
 
     #[test]
@@ -205,6 +235,9 @@ mod tests {
     #[test]
     fn listing_marks_breakpoints_and_the_current_line() {
         let lines = vec!["a = 1".to_string(), "b = 2".to_string()];
-        assert_eq!(source_lines(&lines, 9, &[10], Some(9), None), vec!["  9  ->\ta = 1", " 10 B\tb = 2"]);
+        assert_eq!(
+            source_lines(&lines, 9, &[10], Some(9), None),
+            vec!["  9  ->\ta = 1", " 10 B\tb = 2"]
+        );
     }
 }

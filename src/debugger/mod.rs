@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use crate::commands::{self, Command, ListArg};
-use crate::protocol::{AgentMessage, BreakpointInfo, Finish, Launch, Reply, Request, Resume, Stop, StopReason};
+use crate::protocol::{
+    AgentMessage, BreakpointInfo, Finish, Launch, Reply, Request, Resume, Stop, StopReason,
+};
 use crate::session::{ProgramIo, Session, SessionError, SessionEvent};
 
 /// How a line of debugger output should look.
@@ -27,6 +29,8 @@ pub enum Kind {
     Location,
     /// sleepy's own notices about the session (`sleepy: ...`).
     Notice,
+    /// Why the session could not start (a syntax error, a bad interpreter): for stderr.
+    Failure,
 }
 
 pub trait Sink {
@@ -45,7 +49,9 @@ pub enum Phase {
     Waiting,
     Finished(Finish),
     /// The session is over without a normal finish: the launch failed or the process died.
-    Ended { exit_code: i32 },
+    Ended {
+        exit_code: i32,
+    },
 }
 
 /// What an outstanding request was, to print its reply the way the command wants.
@@ -117,7 +123,10 @@ impl Debugger {
 
     /// The front end is waiting for the program or the agent.
     pub fn busy(&self) -> bool {
-        matches!(self.phase, Phase::Launching | Phase::Running | Phase::Waiting)
+        matches!(
+            self.phase,
+            Phase::Launching | Phase::Running | Phase::Waiting
+        )
     }
 
     pub fn running(&self) -> bool {
@@ -136,7 +145,13 @@ impl Debugger {
 
     /// Stopped after an uncaught exception: ending the session now is the program failing.
     fn in_post_mortem(&self) -> bool {
-        matches!(&self.stop, Some(Stop { reason: StopReason::PostMortem { .. }, .. }))
+        matches!(
+            &self.stop,
+            Some(Stop {
+                reason: StopReason::PostMortem { .. },
+                ..
+            })
+        )
     }
 
     /// Waits for the next event (at most `timeout`) and handles it.
@@ -145,13 +160,13 @@ impl Debugger {
         if let Some(event) = event {
             self.handle(event, sink);
         }
-        if let Some((_, _, since)) = &self.deferred {
-            if since.elapsed() > SYNC_PATIENCE {
-                // The marker got lost (the program changed its terminal, say): show the message
-                // rather than wait for ever.
-                if let Some((msg, _, _)) = self.deferred.take() {
-                    self.process(msg, sink);
-                }
+        if let Some((_, _, since)) = &self.deferred
+            && since.elapsed() > SYNC_PATIENCE
+        {
+            // The marker got lost (the program changed its terminal, say): show the message
+            // rather than wait for ever.
+            if let Some((msg, _, _)) = self.deferred.take() {
+                self.process(msg, sink);
             }
         }
     }
@@ -161,10 +176,10 @@ impl Debugger {
             SessionEvent::Output(bytes) => sink.program_output(&bytes),
             SessionEvent::Sync(n) => {
                 self.seen_sync = self.seen_sync.max(n);
-                if matches!(&self.deferred, Some((_, want, _)) if *want <= self.seen_sync) {
-                    if let Some((msg, _, _)) = self.deferred.take() {
-                        self.process(msg, sink);
-                    }
+                if matches!(&self.deferred, Some((_, want, _)) if *want <= self.seen_sync)
+                    && let Some((msg, _, _)) = self.deferred.take()
+                {
+                    self.process(msg, sink);
                 }
             }
             SessionEvent::Agent(msg) => {
@@ -218,7 +233,11 @@ impl Debugger {
         let (text, exit_code) = match status.map(|s| (s.code(), s.signal())) {
             Some((_, Some(sig))) => {
                 let meaning = format::signal_meaning(sig);
-                let meaning = if meaning.is_empty() { String::new() } else { format!(" ({meaning})") };
+                let meaning = if meaning.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({meaning})")
+                };
                 (
                     format!(
                         "the program's process was killed by signal {sig}, {}{meaning}; it last stopped at tick {}",
@@ -236,12 +255,21 @@ impl Debugger {
                 ),
                 code,
             ),
-            _ => (format!("lost the agent: {}", error.unwrap_or_else(|| "it stopped answering".into())), 1),
+            _ => (
+                format!(
+                    "lost the agent: {}",
+                    error.unwrap_or_else(|| "it stopped answering".into())
+                ),
+                1,
+            ),
         };
         sink.line(Kind::Notice, &format!("sleepy: {text}"));
         let report = self.session.crash_report();
         if !report.trim().is_empty() {
-            sink.line(Kind::Notice, "sleepy: the program's Python stack when it crashed:");
+            sink.line(
+                Kind::Notice,
+                "sleepy: the program's Python stack when it crashed:",
+            );
             for line in report.lines() {
                 sink.line(Kind::Notice, line);
             }
@@ -253,7 +281,7 @@ impl Debugger {
     fn process(&mut self, msg: AgentMessage, sink: &mut dyn Sink) {
         match msg {
             AgentMessage::LaunchFailed { message, exit_code } => {
-                sink.line(Kind::Notice, &format!("sleepy: {message}"));
+                sink.line(Kind::Failure, &format!("sleepy: {message}"));
                 self.phase = Phase::Ended { exit_code };
             }
             AgentMessage::Notice { text } => sink.line(Kind::Notice, &format!("sleepy: {text}")),
@@ -304,14 +332,20 @@ impl Debugger {
         if let Some(c) = self.canonical.get(file) {
             return c.clone();
         }
-        let c = std::fs::canonicalize(file).map(|p| p.display().to_string()).unwrap_or_else(|_| file.to_string());
+        let c = std::fs::canonicalize(file)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| file.to_string());
         self.canonical.insert(file.to_string(), c.clone());
         c
     }
 
     fn breaks_in(&mut self, file: &str) -> Vec<u32> {
         let canon = self.canonical(file);
-        self.breakpoints.values().filter(|b| b.file == canon).map(|b| b.line).collect()
+        self.breakpoints
+            .values()
+            .filter(|b| b.file == canon)
+            .map(|b| b.line)
+            .collect()
     }
 
     /// Sends a request that needs the program stopped.
@@ -319,7 +353,13 @@ impl Debugger {
         match &self.phase {
             Phase::Stopped => {}
             Phase::Finished(f) => {
-                sink.line(Kind::Error, &format!("*** The program has finished (exit code {}); nothing is running", f.exit_code));
+                sink.line(
+                    Kind::Error,
+                    &format!(
+                        "*** The program has finished (exit code {}); nothing is running",
+                        f.exit_code
+                    ),
+                );
                 return;
             }
             Phase::Ended { .. } => {
@@ -327,14 +367,21 @@ impl Debugger {
                 return;
             }
             _ => {
-                sink.line(Kind::Error, "*** The program is running; wait for it to stop");
+                sink.line(
+                    Kind::Error,
+                    "*** The program is running; wait for it to stop",
+                );
                 return;
             }
         }
         match self.session.send(&request) {
             Ok(()) => {
                 self.pending = Some(pending);
-                self.phase = if matches!(request, Request::Resume { .. }) { Phase::Running } else { Phase::Waiting };
+                self.phase = if matches!(request, Request::Resume { .. }) {
+                    Phase::Running
+                } else {
+                    Phase::Waiting
+                };
                 if matches!(request, Request::Resume { .. }) {
                     // Until its reply (an error) or the next stop, the program runs.
                     self.pending = Some(Pending::Resume);
@@ -352,7 +399,13 @@ impl Debugger {
                 Ok(lines) => lines.iter().for_each(|l| sink.line(Kind::Info, l)),
                 Err(e) => sink.line(Kind::Error, &format!("*** {e}")),
             },
-            Command::Tick => sink.line(Kind::Info, &format!("tick {}", self.stop.as_ref().map(|s| s.tick).unwrap_or(self.last_tick))),
+            Command::Tick => sink.line(
+                Kind::Info,
+                &format!(
+                    "tick {}",
+                    self.stop.as_ref().map(|s| s.tick).unwrap_or(self.last_tick)
+                ),
+            ),
             Command::Quit => {
                 if matches!(self.phase, Phase::Stopped) {
                     let _ = self.session.send(&Request::Quit);
@@ -375,7 +428,9 @@ impl Debugger {
             },
             Command::Up(n) | Command::Down(n) => {
                 let up = matches!(command, Command::Up(_));
-                let Some(stop) = &self.stop else { return self.not_stopped(sink) };
+                let Some(stop) = &self.stop else {
+                    return self.not_stopped(sink);
+                };
                 let last = stop.stack.len().saturating_sub(1);
                 if up && self.selected == 0 {
                     return sink.line(Kind::Error, "*** Oldest frame");
@@ -383,7 +438,11 @@ impl Debugger {
                 if !up && self.selected >= last {
                     return sink.line(Kind::Error, "*** Newest frame");
                 }
-                self.selected = if up { self.selected.saturating_sub(n) } else { (self.selected + n).min(last) };
+                self.selected = if up {
+                    self.selected.saturating_sub(n)
+                } else {
+                    (self.selected + n).min(last)
+                };
                 self.list_last = None;
                 if let Some(f) = stop.stack.get(self.selected) {
                     for line in format::stack_entry(f, true) {
@@ -392,46 +451,101 @@ impl Debugger {
                 }
             }
             Command::List(arg) => {
-                let Some(f) = self.selected_frame() else { return self.not_stopped(sink) };
+                let Some(f) = self.selected_frame() else {
+                    return self.not_stopped(sink);
+                };
                 let file = f.file.clone();
                 if self.sources.contains_key(&file) {
                     self.print_listing(&file, &arg, sink);
                 } else {
-                    self.request(Request::Source { file: file.clone(), frame }, Pending::List { file, arg }, sink);
+                    self.request(
+                        Request::Source {
+                            file: file.clone(),
+                            frame,
+                        },
+                        Pending::List { file, arg },
+                        sink,
+                    );
                 }
             }
-            Command::LongList => self.request(Request::FunctionSource { frame }, Pending::LongList, sink),
-            Command::Resume(resume) => self.request(Request::Resume { resume, frame }, Pending::Resume, sink),
-            Command::Eval { expr, style } => self.request(Request::Eval { frame, expr, style }, Pending::Plain, sink),
-            Command::Exec { source, explicit } => {
-                self.request(Request::Exec { frame, source: source.clone() }, Pending::Exec { source, explicit }, sink)
+            Command::LongList => {
+                self.request(Request::FunctionSource { frame }, Pending::LongList, sink)
             }
+            Command::Resume(resume) => {
+                self.request(Request::Resume { resume, frame }, Pending::Resume, sink)
+            }
+            Command::Eval { expr, style } => {
+                self.request(Request::Eval { frame, expr, style }, Pending::Plain, sink)
+            }
+            Command::Exec { source, explicit } => self.request(
+                Request::Exec {
+                    frame,
+                    source: source.clone(),
+                },
+                Pending::Exec { source, explicit },
+                sink,
+            ),
             Command::Args => self.request(Request::Args { frame }, Pending::Args, sink),
             Command::Retval => self.request(Request::Retval { frame }, Pending::Plain, sink),
-            Command::Break { location: None, .. } => self.request(Request::ListBreakpoints, Pending::ListBreakpoints, sink),
-            Command::Break { location: Some(location), condition, temporary } => {
-                self.request(Request::Break { frame, location, condition, temporary }, Pending::Break, sink)
+            Command::Break { location: None, .. } => {
+                self.request(Request::ListBreakpoints, Pending::ListBreakpoints, sink)
             }
+            Command::Break {
+                location: Some(location),
+                condition,
+                temporary,
+            } => self.request(
+                Request::Break {
+                    frame,
+                    location,
+                    condition,
+                    temporary,
+                },
+                Pending::Break,
+                sink,
+            ),
             Command::ClearAll => self.request(Request::ClearAll, Pending::Clear, sink),
-            Command::ClearNumbers(numbers) => self.request(Request::ClearNumbers { numbers }, Pending::Clear, sink),
-            Command::ClearLine { file, line } => self.request(Request::ClearLine { file, line }, Pending::Clear, sink),
-            Command::Enable { numbers, enable } => self.request(Request::Enable { numbers, enable }, Pending::Enable(enable), sink),
+            Command::ClearNumbers(numbers) => {
+                self.request(Request::ClearNumbers { numbers }, Pending::Clear, sink)
+            }
+            Command::ClearLine { file, line } => {
+                self.request(Request::ClearLine { file, line }, Pending::Clear, sink)
+            }
+            Command::Enable { numbers, enable } => self.request(
+                Request::Enable { numbers, enable },
+                Pending::Enable(enable),
+                sink,
+            ),
             Command::Condition { number, condition } => {
                 let set = condition.is_some();
-                self.request(Request::Condition { number, condition }, Pending::Condition { set }, sink)
+                self.request(
+                    Request::Condition { number, condition },
+                    Pending::Condition { set },
+                    sink,
+                )
             }
-            Command::Ignore { number, count } => self.request(Request::Ignore { number, count }, Pending::Ignore, sink),
+            Command::Ignore { number, count } => {
+                self.request(Request::Ignore { number, count }, Pending::Ignore, sink)
+            }
             Command::Display(expr) => {
                 let listing = expr.is_none();
-                self.request(Request::Display { frame, expr }, Pending::Display { listing }, sink)
+                self.request(
+                    Request::Display { frame, expr },
+                    Pending::Display { listing },
+                    sink,
+                )
             }
-            Command::Undisplay(expr) => self.request(Request::Undisplay { frame, expr }, Pending::Plain, sink),
+            Command::Undisplay(expr) => {
+                self.request(Request::Undisplay { frame, expr }, Pending::Plain, sink)
+            }
         }
     }
 
     fn not_stopped(&self, sink: &mut dyn Sink) {
         let text = match &self.phase {
-            Phase::Finished(f) => format!("*** The program has finished (exit code {})", f.exit_code),
+            Phase::Finished(f) => {
+                format!("*** The program has finished (exit code {})", f.exit_code)
+            }
             Phase::Ended { .. } => "*** The program is no longer running".to_string(),
             _ => "*** The program is running".to_string(),
         };
@@ -439,7 +553,9 @@ impl Debugger {
     }
 
     fn print_listing(&mut self, file: &str, arg: &ListArg, sink: &mut dyn Sink) {
-        let Some(frame) = self.selected_frame() else { return };
+        let Some(frame) = self.selected_frame() else {
+            return;
+        };
         let current = frame.line;
         let exception_line = None;
         let (first, last) = match arg {
@@ -453,9 +569,13 @@ impl Debugger {
         };
         let last = last.unwrap_or(first + 10);
         let breaks = self.breaks_in(file);
-        let Some(lines) = self.sources.get(file) else { return };
+        let Some(lines) = self.sources.get(file) else {
+            return;
+        };
         let total = u32::try_from(lines.len()).unwrap_or(u32::MAX);
-        let from = usize::try_from(first.saturating_sub(1)).unwrap_or(usize::MAX).min(lines.len());
+        let from = usize::try_from(first.saturating_sub(1))
+            .unwrap_or(usize::MAX)
+            .min(lines.len());
         let to = usize::try_from(last).unwrap_or(usize::MAX).min(lines.len());
         let slice = if from < to { &lines[from..to] } else { &[][..] };
         for line in format::source_lines(slice, first, &breaks, Some(current), exception_line) {
@@ -474,7 +594,9 @@ impl Debugger {
                 self.phase = Phase::Stopped;
                 err(sink, &e);
             }
-            (Pending::Exec { source, explicit }, Reply::Error(e)) => err(sink, &exec_error(&source, explicit, &e)),
+            (Pending::Exec { source, explicit }, Reply::Error(e)) => {
+                err(sink, &exec_error(&source, explicit, &e))
+            }
             (_, Reply::Error(e)) => err(sink, &e),
             (_, Reply::Done) => {}
             (_, Reply::Value(v)) => sink.line(Kind::Info, &v),
@@ -502,7 +624,9 @@ impl Debugger {
                 self.print_listing(&file, &arg, sink);
             }
             (_, Reply::Lines { first, lines }) => {
-                let Some(frame) = self.selected_frame() else { return };
+                let Some(frame) = self.selected_frame() else {
+                    return;
+                };
                 let (file, current) = (frame.file.clone(), frame.line);
                 let breaks = self.breaks_in(&file);
                 for line in format::source_lines(&lines, first, &breaks, Some(current), None) {
@@ -511,10 +635,15 @@ impl Debugger {
             }
             (_, Reply::Breakpoints(list)) => {
                 self.breakpoints = list.iter().map(|b| (b.number, b.clone())).collect();
-                format::breakpoint_table(&list).iter().for_each(|l| sink.line(Kind::Info, l));
+                format::breakpoint_table(&list)
+                    .iter()
+                    .for_each(|l| sink.line(Kind::Info, l));
             }
             (_, Reply::BreakpointSet(bp)) => {
-                sink.line(Kind::Info, &format!("Breakpoint {} at {}:{}", bp.number, bp.file, bp.line));
+                sink.line(
+                    Kind::Info,
+                    &format!("Breakpoint {} at {}:{}", bp.number, bp.file, bp.line),
+                );
                 self.breakpoints.insert(bp.number, bp);
             }
             (_, Reply::Deleted { deleted, errors }) => {
@@ -529,8 +658,12 @@ impl Debugger {
                     let text = match &pending {
                         Pending::Enable(true) => format!("Enabled {}", format::breakpoint(&bp)),
                         Pending::Enable(false) => format!("Disabled {}", format::breakpoint(&bp)),
-                        Pending::Condition { set: true } => format!("New condition set for breakpoint {}.", bp.number),
-                        Pending::Condition { set: false } => format!("Breakpoint {} is now unconditional.", bp.number),
+                        Pending::Condition { set: true } => {
+                            format!("New condition set for breakpoint {}.", bp.number)
+                        }
+                        Pending::Condition { set: false } => {
+                            format!("Breakpoint {} is now unconditional.", bp.number)
+                        }
                         Pending::Ignore => format::ignore_message(&bp),
                         _ => format::breakpoint(&bp),
                     };
@@ -573,12 +706,19 @@ fn exec_error(source: &str, explicit: bool, error: &str) -> String {
     if explicit {
         return error.to_string();
     }
-    let word: String = source.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    let word: String = source
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
     if !word.is_empty() && error == format!("NameError: name '{word}' is not defined") {
-        return format!("Unknown command {word:?} (and no variable of that name); type 'help' for the commands");
+        return format!(
+            "Unknown command {word:?} (and no variable of that name); type 'help' for the commands"
+        );
     }
     if error.starts_with("SyntaxError") {
-        return format!("Not a command, and not valid Python: {error} (type 'help' for the commands)");
+        return format!(
+            "Not a command, and not valid Python: {error} (type 'help' for the commands)"
+        );
     }
     error.to_string()
 }
@@ -593,7 +733,13 @@ mod tests {
             exec_error("stpe", false, "NameError: name 'stpe' is not defined"),
             "Unknown command \"stpe\" (and no variable of that name); type 'help' for the commands"
         );
-        assert_eq!(exec_error("x + y", false, "NameError: name 'y' is not defined"), "NameError: name 'y' is not defined");
-        assert_eq!(exec_error("stpe", true, "NameError: name 'stpe' is not defined"), "NameError: name 'stpe' is not defined");
+        assert_eq!(
+            exec_error("x + y", false, "NameError: name 'y' is not defined"),
+            "NameError: name 'y' is not defined"
+        );
+        assert_eq!(
+            exec_error("stpe", true, "NameError: name 'stpe' is not defined"),
+            "NameError: name 'stpe' is not defined"
+        );
     }
 }

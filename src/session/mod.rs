@@ -40,7 +40,11 @@ pub enum SessionError {
 pub enum ProgramIo {
     /// A pseudo-terminal owned by the front end. `raw_output` turns off output processing so the
     /// bytes the program writes arrive unchanged (no `\n` -> `\r\n`), for transcripts.
-    Terminal { rows: u16, cols: u16, raw_output: bool },
+    Terminal {
+        rows: u16,
+        cols: u16,
+        raw_output: bool,
+    },
     /// The front end's own stdin, stdout and stderr (headless `sleepy run`).
     Inherit,
 }
@@ -68,12 +72,19 @@ pub struct Session {
     status: Option<ExitStatus>,
 }
 
-fn open_terminal(rows: u16, cols: u16, raw_output: bool) -> std::io::Result<(OwnedFd, OwnedFd, PathBuf)> {
-    let master = rustix::pty::openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+fn open_terminal(
+    rows: u16,
+    cols: u16,
+    raw_output: bool,
+) -> std::io::Result<(OwnedFd, OwnedFd, PathBuf)> {
+    let master =
+        rustix::pty::openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
     rustix::pty::grantpt(&master)?;
     rustix::pty::unlockpt(&master)?;
     let name = rustix::pty::ptsname(&master, Vec::new())?;
-    let path = PathBuf::from(std::ffi::OsStr::new(std::str::from_utf8(name.to_bytes()).unwrap_or("/dev/pts/?")));
+    let path = PathBuf::from(std::ffi::OsStr::new(
+        std::str::from_utf8(name.to_bytes()).unwrap_or("/dev/pts/?"),
+    ));
     let slave = rustix::fs::open(
         name.as_c_str(),
         rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
@@ -84,7 +95,15 @@ fn open_terminal(rows: u16, cols: u16, raw_output: bool) -> std::io::Result<(Own
         attrs.output_modes.remove(termios::OutputModes::OPOST);
     }
     termios::tcsetattr(&slave, OptionalActions::Now, &attrs)?;
-    termios::tcsetwinsize(&slave, Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 })?;
+    termios::tcsetwinsize(
+        &slave,
+        Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        },
+    )?;
     Ok((master, slave, path))
 }
 
@@ -92,17 +111,24 @@ impl Session {
     /// Starts the agent and launches the program.
     pub fn start(launch: Launch, io: ProgramIo) -> Result<Session, SessionError> {
         let (control, agent_end) = UnixStream::pair().map_err(SessionError::Spawn)?;
-        let (crash_read, crash_write) =
-            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| SessionError::Spawn(e.into()))?;
+        let (crash_read, crash_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| SessionError::Spawn(e.into()))?;
         let exe = std::env::current_exe().map_err(SessionError::Spawn)?;
         let mut cmd = Command::new(exe);
-        cmd.arg("__agent").stdin(Stdio::from(OwnedFd::from(agent_end)));
+        cmd.arg("__agent")
+            .stdin(Stdio::from(OwnedFd::from(agent_end)));
 
         let (program_stdin, master, name) = match io {
-            ProgramIo::Terminal { rows, cols, raw_output } => {
-                let (master, slave, name) = open_terminal(rows, cols, raw_output).map_err(SessionError::Terminal)?;
+            ProgramIo::Terminal {
+                rows,
+                cols,
+                raw_output,
+            } => {
+                let (master, slave, name) =
+                    open_terminal(rows, cols, raw_output).map_err(SessionError::Terminal)?;
                 let dup = |fd: &OwnedFd| fd.try_clone().map_err(SessionError::Terminal);
-                cmd.stdout(Stdio::from(dup(&slave)?)).stderr(Stdio::from(dup(&slave)?));
+                cmd.stdout(Stdio::from(dup(&slave)?))
+                    .stderr(Stdio::from(dup(&slave)?));
                 (slave, Some(master), Some(name))
             }
             ProgramIo::Inherit => {
@@ -117,8 +143,13 @@ impl Session {
         let mut ancillary = SendAncillaryBuffer::new(&mut space);
         let fds = [program_stdin.as_fd(), crash_write.as_fd()];
         ancillary.push(SendAncillaryMessage::ScmRights(&fds));
-        rustix::net::sendmsg(&control, &[IoSlice::new(b"F")], &mut ancillary, SendFlags::empty())
-            .map_err(|e| SessionError::Channel(ChannelError::Io(e.into())))?;
+        rustix::net::sendmsg(
+            &control,
+            &[IoSlice::new(b"F")],
+            &mut ancillary,
+            SendFlags::empty(),
+        )
+        .map_err(|e| SessionError::Channel(ChannelError::Io(e.into())))?;
         drop(program_stdin);
         drop(crash_write);
 
@@ -187,7 +218,9 @@ impl Session {
     /// Is the program blocked reading its terminal? Read from /proc: the main thread is in a
     /// `read` system call on a descriptor that is the program's terminal.
     pub fn waiting_for_input(&self) -> bool {
-        let Some(name) = &self.terminal_name else { return false };
+        let Some(name) = &self.terminal_name else {
+            return false;
+        };
         blocked_reading(self.pid(), name).unwrap_or(false)
     }
 

@@ -51,7 +51,9 @@ impl MarkerFilter {
                 break;
             }
             if digits > 0 && after.starts_with(END) {
-                let number = std::str::from_utf8(&body[..digits]).ok().and_then(|d| d.parse().ok());
+                let number = std::str::from_utf8(&body[..digits])
+                    .ok()
+                    .and_then(|d| d.parse().ok());
                 if let Some(number) = number {
                     if !out.is_empty() {
                         pieces.push(Piece::Output(std::mem::take(&mut out)));

@@ -30,7 +30,9 @@ pub struct Out {
 
 /// Runs a command with `stdin` as its input; kills it after `limit` (a test must never hang).
 pub fn run_with(mut cmd: Command, stdin: &[u8], limit: Duration) -> Out {
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn");
     let mut input = child.stdin.take().unwrap();
     let data = stdin.to_vec();
@@ -94,7 +96,8 @@ pub fn transcript(commands: &str, args: &[&str]) -> String {
 
 pub fn normalize(text: &str, dir: &Path) -> String {
     let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    text.replace(&real.display().to_string(), "$DIR").replace(&dir.display().to_string(), "$DIR")
+    text.replace(&real.display().to_string(), "$DIR")
+        .replace(&dir.display().to_string(), "$DIR")
 }
 
 /// Compares transcripts line by line with a readable diff.
