@@ -386,6 +386,36 @@ pub fn help_text(topic: Option<&str>) -> Result<Vec<String>, String> {
     }
 }
 
+/// The command reference in Markdown (docs/commands.md is this text; a test keeps it so).
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Commands\n\n\
+         Generated from the command table in `src/commands/mod.rs` (a test checks it is current; \
+         `SLEEPY_UPDATE_DOCS=1 cargo test commands` rewrites it). The same table drives the \
+         parser, `help` and the keys.\n\n\
+         A line that is not a command runs as a Python statement in the selected frame, as in pdb. \
+         A blank line repeats the last command; `;;` separates commands on one line. Errors are \
+         printed as `*** message`, as pdb does.\n\n\
+         | command | also | keys (TUI) | what it does |\n|---|---|---|---|\n",
+    );
+    for c in COMMANDS {
+        let keys: Vec<String> = c.keys.iter().map(|k| format!("`{k}`")).collect();
+        let also: Vec<String> = c.aliases.iter().map(|a| format!("`{a}`")).collect();
+        let usage = c.usage.replace('|', "\\|");
+        out.push_str(&format!(
+            "| `{usage}` | {} | {} | {} |\n",
+            also.join(" "),
+            keys.join(" "),
+            c.summary
+        ));
+    }
+    out.push('\n');
+    for c in COMMANDS {
+        out.push_str(&format!("## `{}`\n\n{}\n\n", c.usage, c.help));
+    }
+    out
+}
+
 /// Names to complete a command word against.
 pub fn completions(prefix: &str) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = COMMANDS
@@ -451,6 +481,20 @@ mod tests {
         let until = help_text(Some("unt")).unwrap();
         assert_eq!(until[0], "until [LINE]");
         assert!(help_text(Some("frobnicate")).is_err());
+    }
+
+    #[test]
+    fn docs_commands_md_is_generated_from_the_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands.md");
+        let expected = reference_markdown();
+        if std::env::var_os("SLEEPY_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "docs/commands.md is stale: run SLEEPY_UPDATE_DOCS=1 cargo test commands"
+        );
     }
 
     #[test]
