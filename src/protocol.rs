@@ -89,6 +89,8 @@ pub enum StopReason {
     BreakpointCall,
     /// The program raised an exception nothing caught; its traceback has been printed.
     PostMortem { exception: String },
+    /// The user interrupted the running program (Ctrl-C).
+    Interrupted,
 }
 
 /// The program is stopped and waits for commands.
@@ -229,6 +231,8 @@ pub enum Request {
         frame: usize,
         expr: Option<String>,
     },
+    /// Stop the running program at its next line (sent while it runs; no reply).
+    Interrupt,
     Quit,
 }
 

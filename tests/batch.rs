@@ -393,3 +393,30 @@ fn a_commands_file_works_like_stdin() {
         out.stdout
     );
 }
+
+#[test]
+fn trace_adds_library_modules_to_the_traced_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tw.py"),
+        "import textwrap\nprint(textwrap.dedent('  a\\n  b'))\n",
+    )
+    .unwrap();
+    let cmds = "n\ns\ns\nw\nc\n";
+    let traced = common::batch_in(dir.path(), cmds, &["--trace", "textwrap", "tw.py"]).stdout;
+    assert!(traced.contains("(sleepy) s\n--Call--\n> "), "{traced}");
+    assert!(
+        traced.contains("/textwrap.py(") && traced.contains(")dedent()\n-> def dedent(text):\n"),
+        "{traced}"
+    );
+    // By path glob too.
+    let by_path = common::batch_in(dir.path(), cmds, &["--trace", "*/textwrap.py", "tw.py"]).stdout;
+    assert!(
+        by_path.contains(")dedent()\n-> def dedent(text):\n"),
+        "{by_path}"
+    );
+    // Without --trace, step does not enter the standard library.
+    let plain = common::batch_in(dir.path(), cmds, &["tw.py"]).stdout;
+    assert!(!plain.contains("textwrap.py("), "{plain}");
+    assert!(plain.contains("(sleepy) s\na\nb\n--Return--\n"), "{plain}");
+}

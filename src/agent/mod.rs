@@ -276,6 +276,9 @@ fn run_program(
         project: project.unbind(),
         project_root: root,
     };
+    channel.start_reader(|| {
+        cpython::schedule_on_main_thread(tracer::interrupt_requested);
+    })?;
     tracer::install(Tracer::new(launch.mode, channel, helpers));
 
     let start = native.getattr("start_tracing")?;

@@ -178,6 +178,19 @@ pub fn handle<'a, 'py>(
     })
 }
 
+/// Ctrl-C in the front end: stop at the program's next line. Runs on the main thread (a
+/// pending call scheduled by the request reader).
+pub fn interrupt_requested(py: Python<'_>) {
+    let _ = py;
+    with(|t| {
+        if t.run_mode == RunMode::Debug && !matches!(t.mode, Mode::Step | Mode::StartPending) {
+            t.mode = Mode::Step;
+            t.pending = Some(StopReason::Interrupted);
+            t.refresh_quiet();
+        }
+    });
+}
+
 /// `breakpoint()` in the program.
 pub fn breakpoint_called(py: Python<'_>) {
     let handled = with(|t| t.on_breakpoint_call(py));
@@ -1027,7 +1040,7 @@ impl Tracer {
                 }
             }
             Request::Launch(_) => Reply::Error("the program is already running".into()),
-            Request::Resume { .. } | Request::Quit => Reply::Done,
+            Request::Resume { .. } | Request::Quit | Request::Interrupt => Reply::Done,
         }
     }
 

@@ -10,6 +10,8 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -191,7 +193,17 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
     };
     let mut debugger = Debugger::start(launch(&spec.program, &spec.options), io)?;
     let mut out = Transcript::new(std::io::stdout());
-    wait(&mut debugger, &mut out, &mut input, &mut lines);
+    // In line mode Ctrl-C interrupts the program, not sleepy.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    if interactive {
+        signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))?;
+    }
+    let mut pump = Pump {
+        input: &mut input,
+        lines: &mut lines,
+        interrupted: &interrupted,
+    };
+    wait(&mut debugger, &mut out, &mut pump);
     if matches!(debugger.phase(), Phase::Ended { .. }) {
         // The program never ran (it does not compile, or the agent could not start it).
         return Ok(debugger.exit_code());
@@ -207,7 +219,7 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
         let line = match queue.pop_front() {
             Some(line) => line,
             None => {
-                let Some(line) = lines.next_blocking() else {
+                let Some(line) = pump.lines.next_blocking() else {
                     break;
                 };
                 if !interactive {
@@ -245,7 +257,7 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
                 if quit {
                     break;
                 }
-                wait(&mut debugger, &mut out, &mut input, &mut lines);
+                wait(&mut debugger, &mut out, &mut pump);
             }
             Err(e) => out.line(Kind::Error, &format!("*** {e}")),
         }
@@ -262,16 +274,22 @@ fn terminal_size() -> (u16, u16) {
         .unwrap_or((24, 80))
 }
 
+/// What feeds the program while it runs: its stdin, and Ctrl-C in line mode.
+struct Pump<'a> {
+    input: &'a mut ProgramInput,
+    lines: &'a mut Lines,
+    interrupted: &'a AtomicBool,
+}
+
 /// Pumps events until the program stops, finishes or dies; feeds its stdin when it waits.
-fn wait<W: Write>(
-    debugger: &mut Debugger,
-    out: &mut Transcript<W>,
-    input: &mut ProgramInput,
-    lines: &mut Lines,
-) {
+fn wait<W: Write>(debugger: &mut Debugger, out: &mut Transcript<W>, pump: &mut Pump<'_>) {
     let mut last_check = Instant::now();
+    let (input, lines) = (&mut *pump.input, &mut *pump.lines);
     while debugger.busy() {
         debugger.poll(Duration::from_millis(20), out);
+        if pump.interrupted.swap(false, Ordering::SeqCst) {
+            debugger.interrupt();
+        }
         if last_check.elapsed() < Duration::from_millis(50) {
             continue;
         }

@@ -69,6 +69,9 @@ pub fn stop(stop: &Stop) -> Vec<String> {
             lines.push("Uncaught exception. Entering post mortem debugging".to_string());
             lines.push("'continue' or 'quit' ends the program".to_string());
         }
+        StopReason::Interrupted => {
+            lines.push("Program interrupted. (Use 'continue' to resume.)".to_string())
+        }
         StopReason::Start | StopReason::Step | StopReason::BreakpointCall => {}
     }
     if let Some(frame) = stop.stack.last() {

@@ -89,12 +89,28 @@ pub struct Debugger {
     deferred: Option<(AgentMessage, u64, Instant)>,
     pending: Option<Pending>,
     last_tick: u64,
+    interrupt_sent: bool,
 }
 
 impl Debugger {
     pub fn start(launch: Launch, io: ProgramIo) -> Result<Debugger, SessionError> {
-        Ok(Debugger {
-            session: Session::start(launch, io)?,
+        Ok(Debugger::with_session(Session::start(launch, io)?))
+    }
+
+    /// A debugger whose agent is the given sleepy executable.
+    pub fn start_with_agent(
+        exe: &std::path::Path,
+        launch: Launch,
+        io: ProgramIo,
+    ) -> Result<Debugger, SessionError> {
+        Ok(Debugger::with_session(Session::start_with_agent(
+            exe, launch, io,
+        )?))
+    }
+
+    fn with_session(session: Session) -> Debugger {
+        Debugger {
+            session,
             phase: Phase::Launching,
             stop: None,
             selected: 0,
@@ -106,7 +122,8 @@ impl Debugger {
             deferred: None,
             pending: None,
             last_tick: 0,
-        })
+            interrupt_sent: false,
+        }
     }
 
     pub fn phase(&self) -> &Phase {
@@ -297,6 +314,7 @@ impl Debugger {
                 }
                 self.selected = stop.stack.len().saturating_sub(1);
                 self.list_last = None;
+                self.interrupt_sent = false;
                 self.stop = Some(stop);
                 self.pending = None;
                 self.phase = Phase::Stopped;
@@ -683,6 +701,20 @@ impl Debugger {
                     sink.line(Kind::Info, &format!("display {expr}: {value}"));
                 }
             }
+        }
+    }
+
+    /// Ctrl-C. The first asks the agent to stop at the program's next line; a second one, while
+    /// the program still has not stopped (it is blocked in a system call, say), is typed into its
+    /// terminal as ^C, which raises KeyboardInterrupt in the program as in a terminal.
+    pub fn interrupt(&mut self) {
+        if !self.running() {
+            return;
+        }
+        if self.interrupt_sent {
+            let _ = self.session.type_input(b"\x03");
+        } else if self.session.send(&Request::Interrupt).is_ok() {
+            self.interrupt_sent = true;
         }
     }
 

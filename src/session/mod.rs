@@ -108,12 +108,21 @@ fn open_terminal(
 }
 
 impl Session {
-    /// Starts the agent and launches the program.
+    /// Starts the agent (this same executable) and launches the program.
     pub fn start(launch: Launch, io: ProgramIo) -> Result<Session, SessionError> {
+        let exe = std::env::current_exe().map_err(SessionError::Spawn)?;
+        Session::start_with_agent(&exe, launch, io)
+    }
+
+    /// Starts the agent from the given sleepy executable (tests drive the library this way).
+    pub fn start_with_agent(
+        exe: &std::path::Path,
+        launch: Launch,
+        io: ProgramIo,
+    ) -> Result<Session, SessionError> {
         let (control, agent_end) = UnixStream::pair().map_err(SessionError::Spawn)?;
         let (crash_read, crash_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| SessionError::Spawn(e.into()))?;
-        let exe = std::env::current_exe().map_err(SessionError::Spawn)?;
         let mut cmd = Command::new(exe);
         cmd.arg("__agent")
             .stdin(Stdio::from(OwnedFd::from(agent_end)));
