@@ -420,3 +420,39 @@ fn trace_adds_library_modules_to_the_traced_code() {
     assert!(!plain.contains("textwrap.py("), "{plain}");
     assert!(plain.contains("(sleepy) s\na\nb\n--Return--\n"), "{plain}");
 }
+
+#[test]
+fn del_unbinds_a_local_like_pdb() {
+    if common::python_minor() >= 12 {
+        return; // 3.12+ cannot unbind a frame's local (docs/limits.md).
+    }
+    let t = transcript("b geometry.py:3\nc\n!del a\np a\nc\n", &["shapes.py"]);
+    assert!(
+        t.contains("(sleepy) p a\n*** NameError: name 'a' is not defined\n"),
+        "{t}"
+    );
+    assert!(t.contains("UnboundLocalError"), "{t}");
+}
+
+#[test]
+fn a_directory_with_a_main_module_runs_like_python3_runs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    std::fs::write(
+        app.join("__main__.py"),
+        "import sys\nvalue = 6 * 7\nprint('app', sys.argv)\n",
+    )
+    .unwrap();
+    let t = common::batch_in(
+        dir.path(),
+        "b __main__.py:3\nc\np value\nc\n",
+        &["app", "x"],
+    )
+    .stdout;
+    assert!(t.contains("(sleepy) p value\n42\n"), "{t}");
+    assert!(
+        t.contains("app ['app', 'x']\nThe program exited with code 0.\n"),
+        "{t}"
+    );
+}

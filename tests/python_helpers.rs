@@ -11,7 +11,16 @@ fn python_helper_unit_tests() {
     let root = env!("CARGO_MANIFEST_DIR");
     let out = Command::new(python)
         .current_dir(root)
-        .args(["-m", "unittest", "discover", "-s", "src/agent/py/tests", "-t", "src/agent/py", "-v"])
+        .args([
+            "-m",
+            "unittest",
+            "discover",
+            "-s",
+            "src/agent/py/tests",
+            "-t",
+            "src/agent/py",
+            "-v",
+        ])
         .env("PYTHONDONTWRITEBYTECODE", "1")
         // Variables that would change what the tests compare with python3's own behaviour.
         .env_remove("PYTHONSAFEPATH")
@@ -27,5 +36,8 @@ fn python_helper_unit_tests() {
         out.status
     );
     // unittest reports on stderr; an empty discovery would also exit 0.
-    assert!(!stderr.contains("Ran 0 tests"), "no Python test was found:\n{stderr}");
+    assert!(
+        !stderr.contains("Ran 0 tests"),
+        "no Python test was found:\n{stderr}"
+    );
 }

@@ -303,10 +303,17 @@ pub fn locals_to_fast(frame: &Bound<'_, PyAny>) -> PyResult<()> {
     if !frame.is_instance(&frame_type)? {
         return Err(pyo3::exceptions::PyTypeError::new_err("not a frame"));
     }
+    // On 3.11 clear=1, as pdb's trampoline does: a name the statement deleted from the snapshot
+    // becomes unbound (`!del x`). On 3.12 clear=1 would bind None to every local not yet
+    // assigned, so deletion is not carried over there; 3.13's f_locals writes through itself.
+    #[cfg(not(Py_3_12))]
+    let clear = 1;
+    #[cfg(all(Py_3_12, not(Py_3_13)))]
+    let clear = 0;
     #[cfg(not(Py_3_13))]
     // SAFETY: `frame` is a live frame object (checked above) and the GIL is held.
     unsafe {
-        ffi::PyFrame_LocalsToFast(frame.as_ptr().cast(), 0)
+        ffi::PyFrame_LocalsToFast(frame.as_ptr().cast(), clear)
     };
     if PyErr::occurred(py) {
         return Err(PyErr::fetch(py));

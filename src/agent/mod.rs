@@ -198,14 +198,26 @@ fn run_program(
     let native = native_module(py)?;
     let py_err = |e: PyErr| anyhow!("{e}");
 
+    // `python3 app/` or `python3 app.zip` runs the archive's or directory's __main__ module.
+    let path_entry = match &launch.target {
+        Target::Script { path, .. } => runner
+            .getattr("is_path_entry")?
+            .call1((path.display().to_string(),))?
+            .extract::<bool>()?,
+        Target::Module { .. } => false,
+    };
     let (kind, target, root, main_file) = match &launch.target {
         Target::Script { path, .. } => {
             let path = path.display().to_string();
-            let root = std::path::Path::new(&path)
-                .parent()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            ("script", path.clone(), root, Some(path))
+            let root = if path_entry && std::path::Path::new(&path).is_dir() {
+                path.clone()
+            } else {
+                std::path::Path::new(&path)
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            };
+            ("script", path.clone(), root, (!path_entry).then_some(path))
         }
         Target::Module { name } => {
             let cwd = std::env::current_dir()
@@ -242,7 +254,9 @@ fn run_program(
         .call1((&native,))
         .map_err(py_err)?;
 
-    let code = if let Target::Script { path, .. } = &launch.target {
+    let code = if path_entry {
+        None
+    } else if let Target::Script { path, .. } = &launch.target {
         let result: (Py<PyAny>, Option<String>) = runner
             .getattr("compile_script")?
             .call1((path.display().to_string(),))?
@@ -287,6 +301,7 @@ fn run_program(
         Some(code) => runner
             .getattr("run_script")?
             .call1((&target, code, &start, &stop)),
+        None if path_entry => runner.getattr("run_path_entry")?.call1((&start, &stop)),
         None => runner
             .getattr("run_module")?
             .call1((&target, &start, &stop)),
@@ -303,21 +318,33 @@ fn run_program(
             .call1((&value,))?
             .extract::<i32>()?,
         _ => {
-            let description: String = runner
+            let (description, hook_status): (String, Option<i32>) = runner
                 .getattr("report_uncaught")?
                 .call1((&value,))?
                 .extract()?;
-            if launch.mode == RunMode::Debug {
-                let desc = description.clone();
-                tracer::with(|t| t.post_mortem(py, &value, desc));
+            match hook_status {
+                // sys.excepthook ended the program with SystemExit: python3 exits quietly.
+                Some(status) => status,
+                None => {
+                    if launch.mode == RunMode::Debug {
+                        let desc = description.clone();
+                        tracer::with(|t| t.post_mortem(py, &value, desc));
+                    }
+                    if value.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>() {
+                        signal = Some(rustix::process::Signal::INT.as_raw());
+                    }
+                    exception = Some(description);
+                    1
+                }
             }
-            if value.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>() {
-                signal = Some(rustix::process::Signal::INT.as_raw());
-            }
-            exception = Some(description);
-            1
         }
     };
+    if main_file.is_some() {
+        runner
+            .getattr("forget_main_file")?
+            .call0()
+            .map_err(py_err)?;
+    }
     drop(value);
     drop(outcome);
 

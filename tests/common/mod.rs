@@ -106,3 +106,12 @@ pub fn assert_transcript(actual: &str, expected: &str) {
     let expected = expected.strip_prefix('\n').unwrap_or(expected);
     pretty_assertions::assert_eq!(actual, expected);
 }
+
+/// The minor version of the Python sleepy embeds.
+pub fn python_minor() -> u32 {
+    env!("SLEEPY_PYTHON_VERSION")
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
+}

@@ -27,7 +27,7 @@ _GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYN
 def canonical(filename):
     """The name a file is known by in breakpoint tables: its real absolute path, or the
     pseudo-name itself (``<string>``, ``<frozen ...>``)."""
-    if not filename or (filename.startswith("<") and filename.endswith(">")):
+    if not filename or filename.startswith("<"):
         return filename
     return os.path.realpath(filename)
 
@@ -257,9 +257,20 @@ def frame_args(frame):
 # --- source ---------------------------------------------------------------------------------
 
 
+def _module_globals_for(filename, frame=None):
+    """Globals that let linecache load a file that is not on disk (a module in a zip archive):
+    the frame's when it runs that file, else those of the loaded module with that file."""
+    if frame is not None and frame.f_code.co_filename == filename:
+        return frame.f_globals
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) == filename:
+            return getattr(module, "__dict__", None)
+    return None
+
+
 def source_lines(filename, frame):
     """The file's lines as the program's linecache sees them (zip imports included)."""
-    globs = frame.f_globals if frame is not None else None
+    globs = _module_globals_for(filename, frame)
     return [line.rstrip("\r\n") for line in linecache.getlines(filename, globs)]
 
 
@@ -284,8 +295,14 @@ def code_lines(filename):
     try:
         with open(path, "rb") as f:
             source = f.read()
+    except OSError:
+        # Not a file on disk (a module inside a zip archive): its loader has the source.
+        source = "".join(linecache.getlines(filename, _module_globals_for(filename)))
+        if not source:
+            return None
+    try:
         code = compile(source, path, "exec", dont_inherit=True)
-    except (OSError, SyntaxError, ValueError):
+    except (SyntaxError, ValueError):
         return None
     lines = set()
     todo = [code]
@@ -303,21 +320,20 @@ def code_lines(filename):
 def _lookup_file(name, project_root, near=None):
     """A file named in a breakpoint, found the way pdb's lookupmodule finds it, and also next to
     the file being debugged (``near``)."""
-    candidates = [name]
-    if not os.path.splitext(name)[1]:
-        candidates.append(name + ".py")
+    # pdb's order: a module name means its .py file, before anything else of that name.
+    candidates = [name + ".py", name] if not os.path.splitext(name)[1] else [name]
     bases = [os.getcwd(), project_root]
     if near and not near.startswith("<"):
         bases.insert(0, os.path.dirname(near))
     bases += [p for p in sys.path if isinstance(p, str)]
     for cand in candidates:
         if os.path.isabs(cand):
-            if os.path.exists(cand):
+            if os.path.isfile(cand):
                 return cand
             continue
         for base in bases:
             full = os.path.join(base or os.getcwd(), cand)
-            if os.path.exists(full):
+            if os.path.isfile(full):
                 return full
     return None
 

@@ -19,12 +19,24 @@ SLEEPY_PREFIX = "<sleepy"
 def set_path0(kind, target):
     """Puts the script's directory (or, for ``-m``, the current directory) first on sys.path,
     as python3 does unless -P / PYTHONSAFEPATH asks it not to."""
+    if kind == "script" and is_path_entry(target):
+        # The archive or directory itself is where __main__ comes from (even with -P).
+        sys.path.insert(0, target)
+        return
     if sys.flags.safe_path:
         return
     if kind == "script":
         sys.path.insert(0, os.path.dirname(os.path.realpath(target)))
     else:
         sys.path.insert(0, os.getcwd())
+
+
+def is_path_entry(path):
+    """python3 runs a directory or a zip archive given as the script by importing its
+    ``__main__`` module from it."""
+    import zipfile
+
+    return os.path.isdir(path) or (os.path.isfile(path) and zipfile.is_zipfile(path))
 
 
 def compile_script(path):
@@ -38,9 +50,23 @@ def compile_script(path):
     try:
         return compile(source, path, "exec", dont_inherit=True), None
     except (SyntaxError, ValueError) as e:
-        import traceback
+        return None, display_text(e).rstrip("\n")
 
-        return None, "".join(traceback.format_exception_only(type(e), e)).rstrip("\n")
+
+def display_text(exc):
+    """What python3's own printer (PyErr_Display, i.e. sys.__excepthook__) prints for an
+    exception, without a traceback."""
+    import io
+
+    exc.__traceback__ = None
+    buffer = io.StringIO()
+    saved = sys.stderr
+    sys.stderr = buffer
+    try:
+        sys.__excepthook__(type(exc), exc, None)
+    finally:
+        sys.stderr = saved
+    return buffer.getvalue()
 
 
 def _outcome(run, start, stop):
@@ -76,6 +102,23 @@ def run_module(name, start, stop):
     return _outcome(lambda: runpy._run_module_as_main(name, alter_argv=True), start, stop)
 
 
+def run_path_entry(start, stop):
+    """Runs the ``__main__`` module of the directory or zip archive set as sys.path[0], as
+    python3 does for ``python3 app.zip`` (argv[0] stays as typed)."""
+    import runpy
+
+    return _outcome(lambda: runpy._run_module_as_main("__main__", alter_argv=False), start, stop)
+
+
+def forget_main_file():
+    """python3 removes ``__file__`` and ``__cached__`` from ``__main__`` once the script has run,
+    before atexit handlers."""
+    import __main__
+
+    for name in ("__file__", "__cached__"):
+        __main__.__dict__.pop(name, None)
+
+
 def strip_own_frames(exc):
     """Drops sleepy's frames from the head of the exception's traceback and returns it."""
     tb = exc.__traceback__
@@ -85,30 +128,59 @@ def strip_own_frames(exc):
     return tb
 
 
+_MISSING = object()
+
+
+def _write_stderr(text):
+    """PySys_WriteStderr: sys.stderr, or the process's stderr when there is none."""
+    err = sys.stderr if sys.stderr is not None else sys.__stderr__
+    try:
+        if err is not None:
+            err.write(text)
+    except Exception:  # noqa: BLE001 - python3 ignores a failing stderr here too
+        pass
+
+
+def _display(exc):
+    """PyErr_Display: python3's own printer, with the traceback the exception carries."""
+    try:
+        sys.__excepthook__(type(exc), exc, exc.__traceback__)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def report_uncaught(exc):
-    """Prints an uncaught exception through sys.excepthook, as python3 does, and records it in
-    sys.last_* . Returns the one-line description pdb shows."""
+    """Prints an uncaught exception the way python3's ``_PyErr_PrintEx`` does: through
+    sys.excepthook, with python3's messages when the hook is missing or fails, and records it
+    in sys.last_*. Returns ``(description, status)``: the one-line description pdb shows, and
+    the exit status when the hook itself ended the program with SystemExit (else None)."""
     tb = strip_own_frames(exc)
     sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
-    if hasattr(sys, "last_exc") or sys.version_info >= (3, 12):
+    if sys.version_info >= (3, 12):
         sys.last_exc = exc
-    hook = getattr(sys, "excepthook", None)
-    try:
-        if hook is None:
-            raise RuntimeError("lost sys.excepthook")
-        hook(type(exc), exc, tb)
-    except BaseException as hook_error:  # noqa: B036 - mirrors PyErr_Display's fallback
-        import traceback
-
-        err = sys.stderr if sys.stderr is not None else sys.__stderr__
-        if err is not None:
-            if not isinstance(hook_error, RuntimeError) or hook is not None:
-                err.write("Error in sys.excepthook:\n")
-                traceback.print_exception(hook_error, file=err)
-                err.write("\nOriginal exception was:\n")
-            traceback.print_exception(type(exc), exc, tb, file=err)
+    hook = getattr(sys, "excepthook", _MISSING)
+    if hook is _MISSING:
+        _write_stderr("sys.excepthook is missing\n")
+        _display(exc)
+    else:
+        try:
+            hook(type(exc), exc, tb)
+        except SystemExit as e:
+            # handle_system_exit(): the hook's exit ends the program, quietly.
+            return describe(exc), exit_status(e)
+        except BaseException as hook_error:  # noqa: B036 - mirrors _PyErr_PrintEx
+            strip_own_frames(hook_error)
+            try:
+                if sys.stdout is not None:
+                    sys.stdout.flush()
+            except Exception:  # noqa: BLE001
+                pass
+            _write_stderr("Error in sys.excepthook:\n")
+            _display(hook_error)
+            _write_stderr("\nOriginal exception was:\n")
+            _display(exc)
     flush_std()
-    return describe(exc)
+    return describe(exc), None
 
 
 def describe(exc):
@@ -124,10 +196,11 @@ def exit_status(exc):
     if code is None:
         return 0
     if isinstance(code, int):
-        try:
-            return int(code)
-        except (OverflowError, ValueError):
+        # (int)PyLong_AsLong(code): -1 when it does not fit a C long, else the low 32 bits.
+        if not -(2**63) <= code < 2**63:
             return -1
+        low = int(code) & 0xFFFFFFFF
+        return low - 2**32 if low >= 2**31 else low
     err = sys.stderr
     try:
         if err is not None:

@@ -33,7 +33,8 @@ def main():
         kind, target = "module", argv[1]
         sys.argv[:] = argv[1:]
     else:
-        kind, target = "script", argv[0]
+        # The front end gives the agent an absolute script path (os.path.abspath), argv as typed.
+        kind, target = "script", os.path.abspath(argv[0])
         sys.argv[:] = argv
     main_module = types.ModuleType("__main__")
     main_module.__builtins__ = builtins
@@ -51,12 +52,15 @@ def main():
         if events:
             print("<stop>", flush=True)
 
-    if kind == "script":
+    if kind == "script" and runner.is_path_entry(target):
+        outcome = runner.run_path_entry(start, stop)
+    elif kind == "script":
         code, message = runner.compile_script(target)
         if message is not None:
             sys.stderr.write(message + "\n")
             return 2 if message.startswith("can't open file") else 1
         outcome = runner.run_script(target, code, start, stop)
+        runner.forget_main_file()
     else:
         outcome = runner.run_module(target, start, stop)
     kind, value = outcome
@@ -64,7 +68,9 @@ def main():
         return 0
     if kind == "exit":
         return runner.exit_status(value)
-    runner.report_uncaught(value)
+    _description, status = runner.report_uncaught(value)
+    if status is not None:
+        return status
     if isinstance(value, KeyboardInterrupt):
         runner.flush_std()
         signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -31,8 +31,11 @@ si = _support.load("inspect")
 
 
 def locals_to_fast(frame):
-    """The real C API the agent calls after ``execute`` (clear=0, as src/agent/cpython.rs)."""
-    ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
+    """The real C API the agent calls after ``execute``, with the same ``clear`` as
+    src/agent/cpython.rs: 1 on 3.11 (deleted names become unbound, as under pdb), 0 on 3.12
+    (where clear=1 would bind None to every unassigned local)."""
+    clear = 1 if sys.version_info < (3, 12) else 0
+    ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(clear))
 
 
 ctypes.pythonapi.PyFrame_LocalsToFast.argtypes = [ctypes.py_object, ctypes.c_int]
@@ -799,11 +802,9 @@ class ExecuteTest(ProgramTestCase):
         self.assertEqual(hasattr(builtins, "_"), had)
         self.assertEqual(getattr(builtins, "_", None), before)
 
-    # BUG: pdb's `!del x` unbinds the local (its trace trampoline calls PyFrame_LocalsToFast with
-    # clear=1). execute followed by the agent's locals_to_fast (clear=0, src/agent/cpython.rs)
-    # leaves the fast local bound: the function still sees the old value. Either execute has
-    # to clear deleted names itself or the native call needs clear=1.
-    @unittest.expectedFailure
+    # pdb's `!del x` unbinds the local (its trace trampoline calls PyFrame_LocalsToFast with
+    # clear=1); so does the agent on 3.11. 3.12 cannot unbind a local (it becomes None).
+    @unittest.skipIf(sys.version_info >= (3, 12), "3.12+ cannot unbind a frame's local")
     def test_del_unbinds_the_local(self):
         results = []
 
@@ -989,10 +990,6 @@ class SourceLinesTest(ProgramTestCase):
         self.assertTrue(frame.f_code.co_filename.endswith("lib.zip" + os.sep + "sleepy_zipped.py"))
         self.assertEqual(si.source_lines(frame.f_code.co_filename, frame), source.splitlines())
 
-    # BUG (latent: the agent asks only for the frame's own file today): the frame's globals
-    # are handed to linecache whatever file is asked for, so for a file that is not on disk
-    # linecache's lazy loader returns the *frame's module's* source under the other name.
-    @unittest.expectedFailure
     def test_other_file_than_the_frames(self):
         source, frame = self.zip_frame()
         missing = os.path.join(self.root, "deleted.py")
@@ -1562,21 +1559,11 @@ class ResolveLocationTest(unittest.TestCase):
             si.resolve_location(None, "3", self.root), (False, "No file to set a breakpoint in")
         )
 
-    # BUG: code_lines only reads files from disk, so no line of a module imported from a zip
-    # archive can take a breakpoint ("Cannot read Python code from .../lib.zip/mod.py"), while
-    # source_lines shows that module's source and pdb (linecache with the module's globals)
-    # accepts the breakpoint.
-    @unittest.expectedFailure
     def test_line_in_a_module_from_a_zip_archive(self):
         _, frame = zip_module_frame(self)
         path = frame.f_code.co_filename
         self.assertEqual(si.resolve_location(frame, "4", self.root), (True, (path, 4, None)))
 
-    # BUG: _lookup_file tries the name as typed before adding ".py", and accepts anything that
-    # exists, directories included. With a directory "helpers/" next to "helpers.py",
-    # "helpers:2" resolves to the directory ("Cannot read Python code from .../helpers");
-    # pdb's lookupmodule looks for "helpers.py" and finds the module.
-    @unittest.expectedFailure
     def test_module_name_next_to_a_directory_of_the_same_name(self):
         tmp = _support.make_tempdir(self)
         module = _support.write(os.path.join(tmp, "helpers.py"), "x = 1\ny = 2\n")

@@ -255,14 +255,10 @@ class CompileScriptTest(unittest.TestCase):
             "  File \"%s\", line 2\n    y = (\n        ^\nSyntaxError: '(' was never closed" % path,
         )
 
-    # BUG: python3 prints IndentationError and TabError (SyntaxError subclasses) with a single
-    # caret: its C printer ignores end_offset unless the type is exactly SyntaxError. The runner
-    # formats with traceback.format_exception_only, which draws the whole range ("^^^^").
-    @unittest.expectedFailure
     def test_indentation_error_reads_as_python3_prints_it(self):
         self.assert_same_as_python3(self.script("indent.py", "if x:\npass\n"))
 
-    # BUG: python3 reads the script through its file tokenizer, which reports undecodable
+    # KNOWN DIFFERENCE (docs/limits.md): python3 reads the script through its file tokenizer, which reports undecodable
     # source as "SyntaxError: Non-UTF-8 code starting with '\xff' in file ... but no encoding
     # declared; see https://peps.python.org/pep-0263/ for details"; compile() of the bytes says
     # "(unicode error) 'utf-8' codec can't decode byte 0xff ..." instead.
@@ -270,13 +266,13 @@ class CompileScriptTest(unittest.TestCase):
     def test_non_utf8_source_reads_as_python3_prints_it(self):
         self.assert_same_as_python3(self.script("latin.py", b"x = '\xff'\n"))
 
-    # BUG: python3 says "SyntaxError: encoding problem: nonsense"; the runner says
+    # KNOWN DIFFERENCE (docs/limits.md): python3 says "SyntaxError: encoding problem: nonsense"; the runner says
     # '  File "...", line 0\nSyntaxError: unknown encoding: nonsense'.
     @unittest.expectedFailure
     def test_unknown_encoding_reads_as_python3_prints_it(self):
         self.assert_same_as_python3(self.script("cookie.py", b"# coding: nonsense\nx = 1\n"))
 
-    # BUG: python3 3.11 prints '  File "...", line 1\n    x = 1\nSyntaxError: source code cannot
+    # KNOWN DIFFERENCE (docs/limits.md): python3 3.11 prints '  File "...", line 1\n    x = 1\nSyntaxError: source code cannot
     # contain null bytes'; compile() of the bytes gives "SyntaxError: source code string cannot
     # contain null bytes" with no file or line.
     @unittest.expectedFailure
@@ -298,17 +294,11 @@ class CompileScriptTest(unittest.TestCase):
         # python3 prefixes its program name: "python3: can't open file ...".
         self.assertEqual(result.stderr.rstrip("\n").split(": ", 1)[1], message)
 
-    # BUG (gap): python3 runs a directory (or zip) with a __main__.py, and for a directory without
-    # one prints "can't find '__main__' module in '/path'" (status 1). compile_script only opens
-    # files, so it reports "can't open file '/path': [Errno 21] Is a directory", which the agent
-    # turns into status 2.
-    @unittest.expectedFailure
-    def test_directory_reads_as_python3_prints_it(self):
+    def test_a_directory_or_zip_is_a_path_entry(self):
         path = os.path.join(self.tmp, "adir")
         os.mkdir(path)
-        code, message = runner.compile_script(path)
-        result = _support.run_python([path], cwd=self.tmp)
-        self.assertEqual(result.stderr.rstrip("\n").split(": ", 1)[1], message)
+        self.assertTrue(runner.is_path_entry(path))
+        self.assertFalse(runner.is_path_entry(self.script("plain.py", "x = 1\n")))
 
 
 class ExitStatusTest(unittest.TestCase):
@@ -367,11 +357,6 @@ class ExitStatusTest(unittest.TestCase):
                 self.assertEqual(status & 0xFF, result.returncode)
                 self.assertEqual(text, result.stderr)
 
-    # BUG: python3 computes the status with PyLong_AsLong, which fails for a code that does not
-    # fit in a C long, giving -1 (process status 255). int() never raises OverflowError for an
-    # int, so exit_status returns the huge number itself (low byte 0: the process would exit 0,
-    # and the agent cannot even extract it as an i32).
-    @unittest.expectedFailure
     def test_code_too_big_for_a_c_long_gives_minus_one(self):
         for code in (2**63, 2**64, -(2**70)):
             with self.subTest(code=code):
@@ -379,9 +364,6 @@ class ExitStatusTest(unittest.TestCase):
                 self.assertEqual(result.returncode, 255)
                 self.assertEqual(self.status(code), (-1, ""))
 
-    # BUG: python3's status is a C int ((int)PyLong_AsLong(code)); the agent extracts the result
-    # as an i32. exit_status(SystemExit(2**40)) returns 1099511627776, so the extraction fails.
-    @unittest.expectedFailure
     def test_status_is_a_c_int(self):
         for code, expected in ((2**40, 0), (2**31, -(2**31)), (2**32 + 7, 7)):
             with self.subTest(code=code):
@@ -434,7 +416,8 @@ class ReportUncaughtTest(unittest.TestCase):
         err = io.StringIO()
         with saved_last_exception(), contextlib.redirect_stderr(err):
             sys.excepthook = hook
-            description = runner.report_uncaught(exc)
+            description, status = runner.report_uncaught(exc)
+            self.assertIsNone(status)
             last = (sys.last_type, sys.last_value, sys.last_traceback)
         self.assertEqual(description, "ValueError: bad value")
         self.assertEqual(err.getvalue(), "hook saw ValueError\n")
@@ -453,7 +436,8 @@ class ReportUncaughtTest(unittest.TestCase):
         err = io.StringIO()
         with saved_last_exception(), contextlib.redirect_stderr(err):
             sys.excepthook = sys.__excepthook__
-            description = runner.report_uncaught(exc)
+            description, status = runner.report_uncaught(exc)
+            self.assertIsNone(status)
         self.assertEqual(description, "ValueError: printed")
         text = err.getvalue()
         self.assertTrue(text.startswith("Traceback (most recent call last):\n"), text)
@@ -464,7 +448,7 @@ class ReportUncaughtTest(unittest.TestCase):
         exc = OWN["catch"](OWN["call"], lambda: {}["key"])
         with saved_last_exception(), contextlib.redirect_stderr(io.StringIO()):
             sys.excepthook = lambda *a: None
-            self.assertEqual(runner.report_uncaught(exc), "KeyError: 'key'")
+            self.assertEqual(runner.report_uncaught(exc), ("KeyError: 'key'", None))
         self.assertEqual(
             runner.describe(SyntaxError("bad", ("f.py", 1, 1, "x\n"))), "SyntaxError: bad"
         )
@@ -722,6 +706,22 @@ class SameAsPython3Test(unittest.TestCase):
             f()
             """)
 
+    def test_directory_and_zip_with_a_main_module(self):
+        import zipfile
+
+        _support.write(os.path.join(self.tmp, "app", "__main__.py"), "import sys\nprint('app', sys.argv, __name__)\n1/0\n")
+        os.mkdir(os.path.join(self.tmp, "empty"))
+        archive = os.path.join(self.tmp, "app.zip")
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("__main__.py", "import sys\nprint('zipped', sys.argv[1:], sys.path[0].endswith('app.zip'))\n")
+        for target in (["app", "x"], ["empty"], ["app.zip", "y"]):
+            with self.subTest(target=target):
+                expected = _support.run_python(target, cwd=self.tmp)
+                got = _support.run_driver(target, cwd=self.tmp)
+                self.assertEqual(got.stdout, expected.stdout)
+                self.assertEqual(got.stderr, expected.stderr)
+                self.assertEqual(got.returncode, expected.returncode)
+
     def test_keyboard_interrupt(self):
         self.compare("print('before')\nraise KeyboardInterrupt\n", signal_death=True)
 
@@ -756,11 +756,6 @@ class SameAsPython3Test(unittest.TestCase):
             args=["1"],
         )
 
-    # BUG: python3 calls sys.excepthook from C, so when the hook itself raises, the traceback
-    # under "Error in sys.excepthook:" starts at the hook's frame. report_uncaught catches the
-    # hook's error in its own frame, so it prints an extra first entry:
-    #   File "<sleepy>/runner.py", line 99, in report_uncaught
-    @unittest.expectedFailure
     def test_excepthook_that_raises(self):
         self.compare("""\
             import sys
@@ -770,11 +765,6 @@ class SameAsPython3Test(unittest.TestCase):
             raise ValueError("original")
             """)
 
-    # BUG: when sys.excepthook raises SystemExit, python3 exits with that status and prints
-    # nothing more (handle_system_exit in _PyErr_PrintEx). report_uncaught prints
-    # "Error in sys.excepthook:" with a SystemExit traceback and the original exception, and
-    # the agent exits 1.
-    @unittest.expectedFailure
     def test_excepthook_that_exits(self):
         self.compare("""\
             import sys
@@ -785,17 +775,9 @@ class SameAsPython3Test(unittest.TestCase):
             raise ValueError("original")
             """)
 
-    # BUG: with sys.excepthook = None python3 tries to call None and prints
-    # "Error in sys.excepthook:\nTypeError: 'NoneType' object is not callable\n\n
-    # Original exception was:\n" before the traceback; report_uncaught treats None like a
-    # missing hook and prints the bare traceback.
-    @unittest.expectedFailure
     def test_excepthook_set_to_none(self):
         self.compare("import sys\nsys.excepthook = None\nraise ValueError('x')\n")
 
-    # BUG: with sys.excepthook deleted python3 prints "sys.excepthook is missing" before the
-    # traceback; report_uncaught prints the bare traceback.
-    @unittest.expectedFailure
     def test_excepthook_deleted(self):
         self.compare("import sys\ndel sys.excepthook\nraise ValueError('x')\n")
 
