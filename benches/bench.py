@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""sleepy's performance table: each benchmark program under plain python3 and under sleepy.
+
+    python3 benches/bench.py [--repeat N] [--only NAME] [--markdown FILE] [--sleepy PATH]
+
+For every program in benches/programs/, every *variant* (a way of running a program: plain
+python3, `sleepy run`, a do-nothing C tracer, ...) is run side by side in the same rounds,
+interleaved (python3, sleepy, ..., python3, sleepy, ...), and timed by wall clock
+(time.perf_counter around subprocess.run, so process start-up is included). The stdout of
+every variant must be identical to plain python3's; a difference is reported loudly and makes
+the script exit with status 1.
+
+The headline figure of a cell is the minimum over the rounds (the machine is a noisy 2-vCPU
+VM: the minimum is the run least disturbed by others). The ratio column is min/min against
+plain python3; the median ratio is the median over rounds of the paired ratios of one round.
+
+Stdlib only. It builds nothing of sleepy: run `cargo build --release` first. The do-nothing
+C tracer (benches/floor.py) is compiled at bench time into a temporary directory when gcc and
+the Python headers are available; otherwise its columns are skipped with a note.
+
+To add a column, add a Variant to `make_variants()`.
+"""
+
+import argparse
+import datetime
+import difflib
+import math
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+BENCHES = Path(__file__).resolve().parent
+REPO = BENCHES.parent
+PROGRAMS = BENCHES / "programs"
+STARTUP_PROGRAM = "empty"
+
+# The recording bar from the brief (section 4): every user line traced, vs plain python.
+BARS = {(3, 11): 2.0}
+BAR_LATER = 1.4  # 3.12 and newer
+
+
+# ---------------------------------------------------------------- programs and variants
+
+@dataclass
+class Program:
+    name: str
+    path: Path
+    args: list = field(default_factory=list)
+
+
+@dataclass
+class Variant:
+    """One column group of the table: how to run a program.
+
+    `command(program)` returns the argv to run. `baseline` marks the variant the ratios are
+    taken against (plain python3). `note` is printed under the table.
+    """
+    name: str
+    command: Callable[[Program], list]
+    short: str = ""  # column label; defaults to name
+    baseline: bool = False
+    bar: bool = False  # compare its ratio with the brief's recording bar
+    headline: bool = True  # full columns in the main table; False: a diagnostic column
+    note: str = ""
+
+
+def discover_programs(only):
+    programs = [Program(p.stem, p) for p in sorted(PROGRAMS.glob("*.py"))]
+    if only:
+        wanted = {name.removesuffix(".py") for item in only for name in item.split(",") if name}
+        unknown = wanted - {p.name for p in programs}
+        if unknown:
+            sys.exit(f"bench.py: no such program: {', '.join(sorted(unknown))} "
+                     f"(have: {', '.join(p.name for p in programs)})")
+        programs = [p for p in programs if p.name in wanted]
+    # Start-up (empty.py) last, so it is measured on a warm machine like the others.
+    programs.sort(key=lambda p: (p.name == STARTUP_PROGRAM, p.name))
+    return programs
+
+
+def make_variants(python, sleepy, floor_dir, floor_note):
+    """The columns, in the order they run in each round; the first is the baseline."""
+    variants = [
+        Variant("python3", lambda p: [python, str(p.path), *p.args], baseline=True),
+        Variant("sleepy run", lambda p: [sleepy, "run", str(p.path), *p.args], short="sleepy", bar=True,
+                note="sleepy = `sleepy run`: every line of user code traced, ticks counted."),
+    ]
+
+    def under_floor(mode):
+        floor = str(BENCHES / "floor.py")
+        return lambda p: [python, floor, "--ext", floor_dir, "--mode", mode, str(p.path), *p.args]
+
+    if floor_dir:
+        variants += [
+            Variant("settrace-floor", under_floor("floor"), short="floor", headline=False,
+                    note="floor = settrace-floor: a C `PyEval_SetTrace` callback that returns 0 at once "
+                         "for every event, line events included, in every frame (benches/floor.py)."),
+            Variant("settrace-calls", under_floor("calls"), short="calls", headline=False,
+                    note="calls = settrace-calls: the same C trace function, switching line events off "
+                         "in each frame at its call event: the tracing mode with no line callback at all."),
+            Variant("setprofile-floor", under_floor("profile"), short="profile", headline=False,
+                    note="profile = setprofile-floor: the do-nothing C callback installed with "
+                         "`PyEval_SetProfile` instead (call/return events only, no trace function): "
+                         "the cheapest hook there is on 3.11."),
+        ]
+    elif floor_note:
+        variants.append(Variant("settrace-floor", None, note=f"settrace-floor: skipped ({floor_note})."))
+    return variants
+
+
+# ---------------------------------------------------------------- environment
+
+def find_sleepy(path):
+    sleepy = Path(path) if path else REPO / "target" / "release" / "sleepy"
+    if not sleepy.is_file() or not os.access(sleepy, os.X_OK):
+        where = "" if path else " (the default, target/release/sleepy under the repository)"
+        sys.exit(f"bench.py: no sleepy binary at {sleepy}{where}.\n"
+                 f"Build it first:  cargo build --release   (or pass --sleepy PATH)")
+    return str(sleepy)
+
+
+def sleepy_version(sleepy):
+    proc = subprocess.run([sleepy, "--version"], capture_output=True, text=True)
+    return (proc.stdout or proc.stderr).strip()
+
+
+def embedded_python(version_line):
+    """The interpreter sleepy says it embeds: 'sleepy X (embeds Python 3.11: /path/python3)'."""
+    m = re.search(r"embeds Python [\d.]+: (\S+)\)", version_line)
+    return m.group(1) if m else None
+
+
+def python_info(python):
+    code = "import sys, platform; print(sys.version.split()[0]); print(sys.version_info[0], sys.version_info[1]); print(sys.executable)"
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"bench.py: cannot run {python}: {proc.stderr.strip()}")
+    version, minor, executable = proc.stdout.strip().splitlines()
+    return version, tuple(int(x) for x in minor.split()), executable
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def nproc():
+    try:
+        return subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return str(len(os.sched_getaffinity(0)))
+
+
+def git_describe():
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return f"{head}{' (with uncommitted changes)' if dirty else ''}" if head else "unknown"
+    except OSError:
+        return "unknown"
+
+
+# ---------------------------------------------------------------- running
+
+@dataclass
+class Outcome:
+    times: dict = field(default_factory=dict)     # variant name -> [seconds per round]
+    failure: Optional[str] = None
+    ticks: Optional[int] = None
+
+
+def run_once(cmd):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    return elapsed, proc
+
+
+def describe_mismatch(program, base, variant, base_proc, proc, cmd, base_cmd):
+    out = [f"OUTPUT DIFFERS: {program.name} under {variant.name} vs {base.name}"]
+    if proc.returncode != base_proc.returncode:
+        out.append(f"  exit status {proc.returncode} (vs {base_proc.returncode})")
+    a = base_proc.stdout.decode(errors="replace").splitlines(keepends=True)
+    b = proc.stdout.decode(errors="replace").splitlines(keepends=True)
+    diff = list(difflib.unified_diff(a, b, f"{base.name} stdout", f"{variant.name} stdout"))
+    if diff:
+        out.append("  " + "  ".join(diff[:40]).rstrip("\n") + ("\n  ..." if len(diff) > 40 else ""))
+    err = proc.stderr.decode(errors="replace").strip()
+    if err:
+        out.append("  its stderr:\n    " + "\n    ".join(err.splitlines()[-15:]))
+    out.append(f"  reproduce: {shlex.join(base_cmd)} > a.txt; {shlex.join(cmd)} > b.txt; diff a.txt b.txt")
+    return "\n".join(out)
+
+
+def bench_program(program, variants, repeat, warmup, sleepy, log):
+    outcome = Outcome({v.name: [] for v in variants if v.command})
+    active = [v for v in variants if v.command]
+    base = next(v for v in active if v.baseline)
+    expected = None
+    warned = set()
+    for rnd in range(-warmup, repeat):
+        for v in active:
+            cmd = v.command(program)
+            elapsed, proc = run_once(cmd)
+            if v.baseline:
+                if proc.returncode != 0:
+                    outcome.failure = (f"{program.name} fails under plain {v.name} (status {proc.returncode}):\n"
+                                       + proc.stderr.decode(errors="replace")[-2000:])
+                    return outcome
+                expected = proc
+                base_cmd = cmd
+            elif proc.stdout != expected.stdout or proc.returncode != expected.returncode:
+                outcome.failure = describe_mismatch(program, base, v, expected, proc, cmd, base_cmd)
+                return outcome
+            elif proc.stderr != expected.stderr and v.name not in warned:
+                warned.add(v.name)
+                log(f"  warning: {program.name} under {v.name} wrote to stderr what {base.name} did not "
+                    f"(stdout is identical):\n    "
+                    + "\n    ".join(proc.stderr.decode(errors="replace").splitlines()[-10:]))
+            if rnd >= 0:
+                outcome.times[v.name].append(elapsed)
+        if rnd >= 0:
+            log(f"  round {rnd + 1}/{repeat}: " + "  ".join(
+                f"{name} {times[-1]:.3f}s" for name, times in outcome.times.items()))
+    # One more untimed run with --stats, for the number of ticks (traced lines).
+    proc = subprocess.run([sleepy, "run", "--stats", str(program.path), *program.args],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    m = re.search(rb"sleepy: (\d+) ticks in", proc.stderr)
+    outcome.ticks = int(m.group(1)) if m else None
+    return outcome
+
+
+# ---------------------------------------------------------------- the report
+
+def geomean(values):
+    values = [v for v in values if v and v > 0]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def fmt(x, spec, missing="—"):
+    return missing if x is None else format(x, spec)
+
+
+def ratios(outcome, variant, base):
+    t, b = outcome.times.get(variant.name), outcome.times.get(base.name)
+    if not t or not b:
+        return None, None
+    by_min = min(t) / min(b)
+    by_median = statistics.median(x / y for x, y in zip(t, b))
+    return by_min, by_median
+
+
+def bar_cell(ratio, bar):
+    if ratio is None:
+        return "—"
+    if ratio <= bar:
+        return f"met ({(bar - ratio) / bar:.0%} under)"
+    return f"missed by {ratio / bar - 1:.0%}"
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def build_tables(programs, outcomes, variants, bar):
+    """The headline table (full columns for the headline variants, the ratio only for the
+    diagnostic ones) and, when there are diagnostic variants, their detail table."""
+    base = next(v for v in variants if v.baseline)
+    others = [v for v in variants if v.command and not v.baseline]
+    diagnostic = [v for v in others if not v.headline]
+    label = lambda v: v.short or v.name  # noqa: E731
+    timed = [p for p in programs if p.name != STARTUP_PROGRAM]
+    per_variant = {v.name: ([], []) for v in others}
+
+    header = ["program", f"{base.name} (s)"]
+    for v in others:
+        if v.headline:
+            header += [f"{label(v)} (s)", f"{label(v)} ratio", "median ratio"]
+            if v.bar:
+                header.append(f"bar ≤ {bar:.1f}x")
+        else:
+            header.append(f"{label(v)} ratio")
+    header += ["ticks", "sleepy ns/tick"]
+    detail_header = ["program", f"{base.name} (s)"]
+    for v in diagnostic:
+        detail_header += [f"{label(v)} (s)", f"{label(v)} ratio", "median ratio"]
+
+    rows, detail_rows = [], []
+    for p in timed:
+        o = outcomes[p.name]
+        if o.failure:
+            rows.append([p.name, "**OUTPUT DIFFERS / FAILED** (see below)"] + [""] * (len(header) - 2))
+            continue
+        row = [p.name, fmt(min(o.times[base.name]), ".3f")]
+        detail = list(row)
+        for v in others:
+            r_min, r_med = ratios(o, v, base)
+            per_variant[v.name][0].append(r_min)
+            per_variant[v.name][1].append(r_med)
+            cells = [fmt(min(o.times[v.name]), ".3f"), fmt(r_min, ".2f") + "x", fmt(r_med, ".2f") + "x"]
+            if v.headline:
+                row += cells
+                if v.bar:
+                    row.append(bar_cell(r_min, bar))
+            else:
+                row.append(cells[1])
+                detail += cells
+        sleepy_t = o.times.get("sleepy run")
+        per_tick = ((min(sleepy_t) - min(o.times[base.name])) / o.ticks * 1e9
+                    if o.ticks and sleepy_t else None)
+        row += [f"{o.ticks:,}" if o.ticks else "—", fmt(per_tick, ".0f")]
+        rows.append(row)
+        detail_rows.append(detail)
+
+    if len(timed) > 1:
+        row, detail = ["**geometric mean**", ""], ["**geometric mean**", ""]
+        for v in others:
+            g_min, g_med = geomean(per_variant[v.name][0]), geomean(per_variant[v.name][1])
+            if v.headline:
+                row += ["", f"**{fmt(g_min, '.2f')}x**", f"{fmt(g_med, '.2f')}x"]
+                if v.bar:
+                    row.append(bar_cell(g_min, bar))
+            else:
+                row.append(f"{fmt(g_min, '.2f')}x")
+                detail += ["", f"**{fmt(g_min, '.2f')}x**", f"{fmt(g_med, '.2f')}x"]
+        rows.append(row + ["", ""])
+        detail_rows.append(detail)
+
+    tables = [markdown_table(header, rows)]
+    if diagnostic and detail_rows:
+        tables.append(markdown_table(detail_header, detail_rows))
+    return tables
+
+
+def startup_line(outcomes, variants):
+    o = outcomes.get(STARTUP_PROGRAM)
+    if o is None:
+        return None
+    if o.failure:
+        return f"Start-up ({STARTUP_PROGRAM}.py): FAILED, see below."
+    base = next(v for v in variants if v.baseline)
+    b = min(o.times[base.name]) * 1e3
+    parts = [f"{base.name} {b:.1f} ms"]
+    for v in variants:
+        if v.command and not v.baseline:
+            t = min(o.times[v.name]) * 1e3
+            parts.append(f"{v.name} {t:.1f} ms ({t - b:+.1f} ms)")
+    return f"Start-up, `{STARTUP_PROGRAM}.py` (min of rounds): " + ", ".join(parts) + "."
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Time the benchmark programs under plain python3 and under sleepy, side by side.")
+    parser.add_argument("--sleepy", metavar="PATH", help="the sleepy binary (default: target/release/sleepy)")
+    parser.add_argument("--python", metavar="PATH",
+                        help="the plain interpreter (default: the one sleepy embeds, from `sleepy --version`)")
+    parser.add_argument("--repeat", type=int, default=5, metavar="N", help="timed rounds (default 5)")
+    parser.add_argument("--warmup", type=int, default=1, metavar="N", help="untimed rounds first (default 1)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this program (repeatable, or comma-separated)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the settrace-floor/-calls columns")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the report to FILE")
+    parser.add_argument("--list", action="store_true", help="list the programs and exit")
+    opts = parser.parse_args()
+    if opts.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    programs = discover_programs(opts.only)
+    if opts.list:
+        print("\n".join(f"{p.name:15s} {p.path.relative_to(REPO)}" for p in programs))
+        return 0
+    sleepy = find_sleepy(opts.sleepy)
+    sversion = sleepy_version(sleepy)
+    python = opts.python or embedded_python(sversion) or "python3"
+    py_version, py_minor, py_exe = python_info(python)
+    bar = BARS.get(py_minor, BAR_LATER if py_minor >= (3, 12) else None)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="sleepy-floor-") as tmp:
+        floor_dir, floor_note = None, None
+        if not opts.no_floor:
+            sys.path.insert(0, str(BENCHES))
+            sys.dont_write_bytecode = True  # no benches/__pycache__ left behind
+            import floor  # noqa: E402  (benches/floor.py)
+            try:
+                floor.build(tmp, python=py_exe)
+                floor_dir = tmp
+            except floor.Unavailable as e:
+                floor_note = str(e)
+                log(f"bench.py: settrace-floor column skipped: {e}")
+        variants = make_variants(python, sleepy, floor_dir, floor_note)
+
+        header = [
+            "# sleepy benchmarks",
+            "",
+            f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+            f"- command: `{shlex.join(['python3', *sys.argv])}`",
+            f"- Python: {py_version} ({py_exe}); sleepy: {sversion}",
+            f"- machine: {nproc()} CPUs (nproc), {cpu_model()}, {platform.system()} {platform.release()}; "
+            f"load average at start {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+            f"- sleepy commit: {git_describe()}",
+            f"- method: {opts.warmup} untimed + {opts.repeat} timed rounds per program, variants interleaved "
+            f"in each round ({', '.join(v.name for v in variants if v.command)}); wall clock of the whole "
+            f"process; headline = min of rounds; ratio = min/min vs {variants[0].name}; "
+            f"median ratio = median of the per-round ratios",
+            "",
+        ]
+        print("\n".join(header), flush=True)
+
+        outcomes = {}
+        for p in programs:
+            log(f"{p.name}:")
+            outcomes[p.name] = bench_program(p, variants, opts.repeat, opts.warmup, sleepy, log)
+            if outcomes[p.name].failure:
+                log(outcomes[p.name].failure)
+
+    body = []
+    if any(p.name != STARTUP_PROGRAM for p in programs):
+        tables = build_tables(programs, outcomes, variants, bar or 2.0)
+        body += [tables[0], ""]
+        if len(tables) > 1:
+            body += ["The diagnostic variants in detail:", "", tables[1], ""]
+    line = startup_line(outcomes, variants)
+    if line:
+        body += [line, ""]
+    if bar:
+        body.append(f"Bar (brief, section 4): recording with every user line traced ≤ {bar:.1f}x plain python "
+                    f"on {py_minor[0]}.{py_minor[1]}. Ratios are min/min; \"median ratio\" is the median of the per-round "
+                    f"ratios. Ticks = line events sleepy counted (`sleepy run --stats`); "
+                    f"\"sleepy ns/tick\" = (sleepy min − python3 min) / ticks.")
+    body += [f"- {v.note}" for v in variants if v.note]
+    failures = [o.failure for o in outcomes.values() if o.failure]
+    if failures:
+        body += ["", "## FAILURES", ""] + ["```\n" + f + "\n```" for f in failures]
+    print("\n".join(body), flush=True)
+    if opts.markdown:
+        Path(opts.markdown).write_text("\n".join(header + body) + "\n")
+        log(f"bench.py: report written to {opts.markdown}")
+    if failures:
+        log(f"bench.py: {len(failures)} program(s) FAILED: outputs differ or a run failed (see above)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
