@@ -21,6 +21,8 @@ options:
   --batch FILE      read debugger commands from FILE (- reads them from stdin)
   --stdin FILE      in batch mode, what the program reads from its stdin, line by line
   --trace GLOB      also trace modules whose name or file matches GLOB (repeatable)
+  --rewrite GLOB    also rewrite (and trace) modules matching GLOB, e.g. 'test.test_enum*'
+  --no-rewrite      run the code as written: jumps then have CPython's (pdb's) limits
   --stats           (run) print the run's tick count and time on stderr at the end
   -h, --help        show this help
   -V, --version     show sleepy's version and the Python it embeds";
@@ -37,6 +39,9 @@ pub struct Options {
     pub trace: Vec<String>,
     pub stdin: Option<PathBuf>,
     pub stats: bool,
+    /// `--no-rewrite`: run the code as written (pdb's jump limits apply).
+    pub no_rewrite: bool,
+    pub rewrite: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +146,8 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
                 )?))
             }
             "--stats" => options.stats = true,
+            "--no-rewrite" => options.no_rewrite = true,
+            "--rewrite" => options.rewrite.push(value("--rewrite", inline.as_deref(), &mut rest)?),
             "-m" => {
                 let module = rest
                     .next()

@@ -11,6 +11,7 @@
 //! - [`batch`]: `sleepy --batch` transcripts (and line mode).
 //! - [`run`]: headless `sleepy run`.
 //! - [`agent`]: the debuggee side: CPython, the native trace hook, stepping and breakpoints.
+//! - [`rewrite`]: the rewriter that makes every line jumpable, its import hook and runtime.
 #![deny(unsafe_code)]
 
 pub mod agent;
@@ -19,5 +20,6 @@ pub mod cli;
 pub mod commands;
 pub mod debugger;
 pub mod protocol;
+pub mod rewrite;
 pub mod run;
 pub mod session;

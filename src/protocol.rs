@@ -47,6 +47,10 @@ pub struct Launch {
     pub trace: Vec<String>,
     /// Write sync markers into the terminal (only when the front end reads the terminal).
     pub sync_markers: bool,
+    /// Rewrite the user's code so every line can be jumped to (`--no-rewrite` turns it off).
+    pub rewrite: bool,
+    /// Extra modules to rewrite, by module name or file path glob (`--rewrite`).
+    pub rewrite_globs: Vec<String>,
 }
 
 /// Where a frame stands, as shown by `where` and at each stop.

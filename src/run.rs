@@ -23,6 +23,8 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
         mode: RunMode::Run,
         trace: options.trace.clone(),
         sync_markers: false,
+        rewrite: !options.no_rewrite,
+        rewrite_globs: options.rewrite.clone(),
     };
     // Signals a terminal sends reach the program directly (it shares sleepy's process group);
     // signals sent to sleepy alone by another process (a scheduler's SIGTERM) are passed on.

@@ -39,6 +39,8 @@ fn start(dir: &Path, source: &str) -> (Debugger, Collect) {
         mode: RunMode::Debug,
         trace: vec![],
         sync_markers: true,
+        rewrite: true,
+        rewrite_globs: vec![],
     };
     let io = ProgramIo::Terminal {
         rows: 24,

@@ -198,6 +198,8 @@ pub struct CodeInfo {
     pub name: String,
     /// A generator or coroutine: pdb does not stop at its yields when stepping over lines.
     pub generator: bool,
+    /// The rewriter's markers in this code's file: (virtual line, the user's line), sorted.
+    pub markers: Vec<(i32, i32)>,
     /// Breakpoint lines in this code's file, refreshed when the table's generation changes.
     pub breaks_generation: Cell<u64>,
     pub break_lines: std::cell::RefCell<Vec<u32>>,
@@ -319,4 +321,53 @@ pub fn locals_to_fast(frame: &Bound<'_, PyAny>) -> PyResult<()> {
         return Err(PyErr::fetch(py));
     }
     Ok(())
+}
+
+unsafe extern "C" {
+    // Exported by libpython (cpython/object.h) on 3.11-3.13; pyo3-ffi leaves it out as private.
+    fn _PyType_Lookup(tp: *mut ffi::PyTypeObject, name: *mut ffi::PyObject) -> *mut ffi::PyObject;
+}
+
+/// CPython's `_PyObject_LookupSpecial`: a special method looked up on the object's *type* (its
+/// MRO, not the instance or the metaclass), bound to the object. `None` when the type has none.
+/// This is how `with` finds `__enter__`/`__exit__`, so the rewritten `with` finds the same ones.
+pub fn lookup_special<'py>(
+    obj: &Bound<'py, PyAny>,
+    name: &Bound<'py, pyo3::types::PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = obj.py();
+    // SAFETY: both objects are alive (borrowed from Bounds) and the GIL is held; _PyType_Lookup
+    // returns a borrowed reference (or NULL without an exception set).
+    let found = unsafe { _PyType_Lookup(ffi::Py_TYPE(obj.as_ptr()), name.as_ptr()) };
+    if found.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: `found` is a live object owned by the type's dict; we take a new reference to it
+    // before calling anything that could run Python code.
+    let found = unsafe { Bound::from_borrowed_ptr(py, found) };
+    // SAFETY: reading the type slot of a live object's type.
+    let getter = unsafe { (*ffi::Py_TYPE(found.as_ptr())).tp_descr_get };
+    match getter {
+        Some(get) => {
+            // SAFETY: calling the descriptor's own tp_descr_get with live arguments, as CPython
+            // does; it returns a new reference or NULL with an exception set.
+            let bound = unsafe { get(found.as_ptr(), obj.as_ptr(), ffi::Py_TYPE(obj.as_ptr()).cast()) };
+            if bound.is_null() {
+                Err(PyErr::fetch(py))
+            } else {
+                // SAFETY: a new reference returned by tp_descr_get.
+                Ok(Some(unsafe { Bound::from_owned_ptr(py, bound) }))
+            }
+        }
+        None => Ok(Some(found)),
+    }
+}
+
+/// The C-level name of an object's type (`tp_name`), as CPython's own error messages print it.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    // SAFETY: every type has a NUL-terminated tp_name that lives as long as the type, which the
+    // object keeps alive.
+    unsafe { CStr::from_ptr((*ffi::Py_TYPE(obj.as_ptr())).tp_name) }
+        .to_string_lossy()
+        .into_owned()
 }

@@ -230,10 +230,33 @@ fn run_program(
         .getattr("set_path0")?
         .call1((kind, &target))
         .map_err(py_err)?;
+    // Rewritten modules are traced too.
+    let traced: Vec<String> = launch.trace.iter().chain(&launch.rewrite_globs).cloned().collect();
     let project = inspect
         .getattr("Project")?
-        .call1((&root, main_file.as_deref(), launch.trace.clone()))
+        .call1((&root, main_file.as_deref(), traced))
         .map_err(py_err)?;
+    let rewriting = if launch.rewrite {
+        crate::rewrite::runtime::install(py).map_err(py_err)?;
+        let rewriter = load_module(py, crate::rewrite::REWRITER_PY, "<sleepy>/rewrite.py", "_sleepy_rewrite")?;
+        // Named like importlib's own file so CPython trims its frames from import tracebacks.
+        let importer = load_module(
+            py,
+            crate::rewrite::IMPORT_PY,
+            "<frozen importlib._bootstrap_external>",
+            "_sleepy_import",
+        )?;
+        let cache_dir = importer.getattr("default_cache_dir")?.call0()?;
+        let cache = importer.getattr("Cache")?.call1((cache_dir, pyo3::types::PyBytes::new(py, b"")))?;
+        let rewriting = importer
+            .getattr("Rewriting")?
+            .call1((rewriter, &project, launch.rewrite_globs.clone(), cache, crate::rewrite::REWRITER_PY))
+            .map_err(py_err)?;
+        importer.getattr("install")?.call1((&rewriting,)).map_err(py_err)?;
+        Some(rewriting)
+    } else {
+        None
+    };
     let root = std::fs::canonicalize(&root)
         .map(|p| p.display().to_string())
         .unwrap_or(root);
@@ -259,7 +282,7 @@ fn run_program(
     } else if let Target::Script { path, .. } = &launch.target {
         let result: (Py<PyAny>, Option<String>) = runner
             .getattr("compile_script")?
-            .call1((path.display().to_string(),))?
+            .call1((path.display().to_string(), rewriting.as_ref()))?
             .extract()?;
         match result {
             (_, Some(message)) => {
@@ -289,6 +312,7 @@ fn run_program(
         native: native.clone().unbind(),
         project: project.unbind(),
         project_root: root,
+        rewriting: rewriting.map(Bound::unbind),
     };
     channel.start_reader(|| {
         cpython::schedule_on_main_thread(tracer::interrupt_requested);

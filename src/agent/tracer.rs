@@ -39,6 +39,8 @@ pub struct Helpers {
     pub native: Py<PyModule>,
     pub project: Py<PyAny>,
     pub project_root: String,
+    /// The import hook's state (sleepy_import.Rewriting), when the code is rewritten.
+    pub rewriting: Option<Py<PyAny>>,
 }
 
 /// A frame the stepping state refers to; holding it keeps its address from being reused.
@@ -118,6 +120,8 @@ impl FileTable {
 
 pub struct Tracer {
     tick: u64,
+    /// (frame, line): the frame just passed a rewriter marker standing before that line.
+    after_marker: (usize, i32),
     mode: Mode,
     /// Continue mode with no enabled breakpoint: a line event only moves the tick.
     quiet: bool,
@@ -214,6 +218,7 @@ impl Tracer {
         };
         let mut t = Tracer {
             tick: 0,
+            after_marker: (0, 0),
             mode,
             quiet: false,
             any_breaks: false,
@@ -260,6 +265,20 @@ impl Tracer {
     ) -> bool {
         match event {
             TraceEvent::Line => {
+                let line = frame.line();
+                if line >= crate::rewrite::MARKER_BASE {
+                    self.on_marker(py, frame, line);
+                    return true;
+                }
+                if self.after_marker.0 == frame.id() {
+                    // The line right after a marker is the one the marker stands before; the
+                    // original code has no event there (see sleepy_rewrite.py).
+                    let owner = self.after_marker.1;
+                    self.after_marker = (0, 0);
+                    if line == owner {
+                        return true;
+                    }
+                }
                 self.tick += 1;
                 if self.quiet {
                     return true;
@@ -288,6 +307,15 @@ impl Tracer {
             }
         }
         true
+    }
+
+    /// A rewriter marker: never a stop, never a tick; the next line of this frame, if it is
+    /// the marker's own line, is not one either.
+    fn on_marker(&mut self, py: Python<'_>, frame: TracedFrame<'_>, line: i32) {
+        let info = self.code_info(py, frame);
+        if let Ok(i) = info.markers.binary_search_by_key(&line, |m| m.0) {
+            self.after_marker = (frame.id(), info.markers[i].1);
+        }
     }
 
     fn on_line(&mut self, py: Python<'_>, frame: TracedFrame<'_>) {
@@ -1184,24 +1212,26 @@ fn describe_code(
         .getattr(intern!(py, "f_globals"))
         .and_then(|g| g.get_item(intern!(py, "__name__")))
         .ok();
+    let rewriting = helpers.rewriting.as_ref().map(|r| r.bind(py).clone());
     let described = helpers
         .inspect
         .bind(py)
         .getattr(intern!(py, "describe_code"))
-        .and_then(|f| f.call1((helpers.project.bind(py), code, module_name)))
-        .and_then(|r| r.extract::<(bool, String, i32, bool)>());
+        .and_then(|f| f.call1((helpers.project.bind(py), rewriting, code, module_name)))
+        .and_then(|r| r.extract::<(bool, String, i32, bool, Vec<(i32, i32)>)>());
     let name = code
         .getattr(intern!(py, "co_name"))
         .and_then(|n| n.extract::<String>())
         .unwrap_or_default();
-    let (user, path, first_line, generator) =
-        described.unwrap_or_else(|_| (false, String::new(), 0, false));
+    let (user, path, first_line, generator, markers) =
+        described.unwrap_or_else(|_| (false, String::new(), 0, false, Vec::new()));
     CodeInfo {
         user,
         file: files.intern(&path),
         first_line,
         name,
         generator,
+        markers,
         breaks_generation: std::cell::Cell::new(u64::MAX),
         break_lines: RefCell::new(Vec::new()),
         function_break: std::cell::Cell::new(false),

@@ -153,6 +153,8 @@ fn launch(program: &Program, options: &Options) -> Launch {
         mode: RunMode::Debug,
         trace: options.trace.clone(),
         sync_markers: true,
+        rewrite: !options.no_rewrite,
+        rewrite_globs: options.rewrite.clone(),
     }
 }
 

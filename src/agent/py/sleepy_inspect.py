@@ -91,13 +91,18 @@ class Project:
         return not any(_is_within(path, lib) for lib in self.library)
 
 
-def describe_code(project, code, module_name):
-    """``(user, canonical file, first line, is generator)`` for a code object seen the first time."""
+def describe_code(project, rewriting, code, module_name):
+    """``(user, canonical file, first line, is generator, markers)`` for a code object seen the
+    first time; markers are the rewriter's ``(virtual line, user line)`` pairs for its file."""
+    markers = []
+    if rewriting is not None:
+        markers = sorted(rewriting.markers.get(code.co_filename, {}).items())
     return (
         project.is_user(code.co_filename, module_name),
         canonical(code.co_filename),
         code.co_firstlineno,
         bool(code.co_flags & _GENERATOR_FLAGS),
+        markers,
     )
 
 

@@ -39,15 +39,18 @@ def is_path_entry(path):
     return os.path.isdir(path) or (os.path.isfile(path) and zipfile.is_zipfile(path))
 
 
-def compile_script(path):
+def compile_script(path, rewriting=None):
     """Returns ``(code, None)``, or ``(None, message)`` when the script cannot be compiled; the
-    message is what python3 prints for it (file, line, the caret, the error)."""
+    message is what python3 prints for it (file, line, the caret, the error). With
+    ``rewriting`` (sleepy_import.Rewriting) the code is the rewritten script."""
     try:
         with open(path, "rb") as f:
             source = f.read()
     except OSError as e:
         return None, "can't open file %r: [Errno %d] %s" % (path, e.errno, e.strerror)
     try:
+        if rewriting is not None:
+            return rewriting.compile(source, path), None
         return compile(source, path, "exec", dont_inherit=True), None
     except (SyntaxError, ValueError) as e:
         return None, display_text(e).rstrip("\n")

@@ -360,8 +360,8 @@ class DescribeCodeTest(ProgramTestCase):
     def test_user_function(self):
         code = self.mod.helper.__code__
         self.assertEqual(
-            si.describe_code(self.project, code, PROG_NAME),
-            (True, self.path, _support.line_of(PROG, "def helper"), False),
+            si.describe_code(self.project, None, code, PROG_NAME),
+            (True, self.path, _support.line_of(PROG, "def helper"), False, []),
         )
 
     def test_generators_and_coroutines(self):
@@ -373,28 +373,28 @@ class DescribeCodeTest(ProgramTestCase):
             (self.mod.LAMBDA, False),
         ):
             with self.subTest(func=func.__name__):
-                user, path, first, gen = si.describe_code(self.project, func.__code__, PROG_NAME)
+                user, path, first, gen, markers = si.describe_code(self.project, None, func.__code__, PROG_NAME)
                 self.assertEqual(
                     (user, path, first, gen),
                     (True, self.path, func.__code__.co_firstlineno, generator),
                 )
 
     def test_decorated_function_starts_at_its_decorator(self):
-        _, _, first, _ = si.describe_code(self.project, self.mod.decorated.__code__, PROG_NAME)
+        _, _, first, _, _ = si.describe_code(self.project, None, self.mod.decorated.__code__, PROG_NAME)
         self.assertEqual(first, MARKS["decorator"])
 
     def test_module_code_and_library_code(self):
         module_code = compile(PROG, self.path, "exec")
         self.assertEqual(
-            si.describe_code(self.project, module_code, "__main__"), (True, self.path, 1, False)
+            si.describe_code(self.project, None, module_code, "__main__"), (True, self.path, 1, False, [])
         )
         self.assertEqual(
-            si.describe_code(self.project, json.loads.__code__, "json"),
-            (False, os.path.realpath(json.__file__), json.loads.__code__.co_firstlineno, False),
+            si.describe_code(self.project, None, json.loads.__code__, "json"),
+            (False, os.path.realpath(json.__file__), json.loads.__code__.co_firstlineno, False, []),
         )
         self.assertEqual(
-            si.describe_code(self.project, compile("1", "<string>", "eval"), None),
-            (False, "<string>", 1, False),
+            si.describe_code(self.project, None, compile("1", "<string>", "eval"), None),
+            (False, "<string>", 1, False, []),
         )
 
 
