@@ -95,6 +95,10 @@ pub enum StopReason {
     PostMortem { exception: String },
     /// The user interrupted the running program (Ctrl-C).
     Interrupted,
+    /// A `jump` landed; the notes say what it did on the way (entered a loop, ...).
+    Jump { notes: Vec<String> },
+    /// A `jump` had to stop short (a loop with no more items, the function returned).
+    JumpFailed { message: String, notes: Vec<String> },
 }
 
 /// The program is stopped and waits for commands.
@@ -234,6 +238,13 @@ pub enum Request {
     Undisplay {
         frame: usize,
         expr: Option<String>,
+    },
+    /// `jump LINE [OPTION]` in the selected frame: answered by `Stopped` (where it landed) or
+    /// a `Reply::Error` when refused.
+    Jump {
+        frame: usize,
+        line: u32,
+        option: Option<String>,
     },
     /// Stop the running program at its next line (sent while it runs; no reply).
     Interrupt,

@@ -208,7 +208,10 @@ pub struct CodeInfo {
 }
 
 /// The Rust side of the trace function; see [`set_trace`].
-pub type TraceHandler = for<'a, 'py> fn(Python<'py>, TracedFrame<'a>, TraceEvent<'a, 'py>) -> bool;
+/// An error it returns is raised in the traced frame at the event's instruction (this is how the
+/// debugger enters an `except` handler).
+pub type TraceHandler =
+    for<'a, 'py> fn(Python<'py>, TracedFrame<'a>, TraceEvent<'a, 'py>) -> Option<PyErr>;
 
 static HANDLER: OnceLock<TraceHandler> = OnceLock::new();
 
@@ -242,10 +245,14 @@ unsafe extern "C" fn trampoline(
         }
         _ => return 0,
     };
-    // A handler that fails must not break the program: errors are reported by the handler
-    // itself, and the trace function always returns success.
-    let _ = handler(py, frame, event);
-    0
+    match handler(py, frame, event) {
+        None => 0,
+        Some(err) => {
+            // CPython raises the error set here in the frame, as if its current instruction had.
+            err.restore(py);
+            -1
+        }
+    }
 }
 
 /// Installs (or removes) the native trace function on the calling thread only.
@@ -351,7 +358,13 @@ pub fn lookup_special<'py>(
         Some(get) => {
             // SAFETY: calling the descriptor's own tp_descr_get with live arguments, as CPython
             // does; it returns a new reference or NULL with an exception set.
-            let bound = unsafe { get(found.as_ptr(), obj.as_ptr(), ffi::Py_TYPE(obj.as_ptr()).cast()) };
+            let bound = unsafe {
+                get(
+                    found.as_ptr(),
+                    obj.as_ptr(),
+                    ffi::Py_TYPE(obj.as_ptr()).cast(),
+                )
+            };
             if bound.is_null() {
                 Err(PyErr::fetch(py))
             } else {

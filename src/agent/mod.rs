@@ -31,6 +31,7 @@ use crate::protocol::{AgentMessage, Finish, Launch, Request, RunMode, Target};
 
 const RUNNER_PY: &str = include_str!("py/sleepy_runner.py");
 const INSPECT_PY: &str = include_str!("py/sleepy_inspect.py");
+const JUMP_PY: &str = include_str!("py/sleepy_jump.py");
 
 /// Exit status when the agent itself fails before the program could run.
 const AGENT_FAILURE: i32 = 70;
@@ -231,14 +232,24 @@ fn run_program(
         .call1((kind, &target))
         .map_err(py_err)?;
     // Rewritten modules are traced too.
-    let traced: Vec<String> = launch.trace.iter().chain(&launch.rewrite_globs).cloned().collect();
+    let traced: Vec<String> = launch
+        .trace
+        .iter()
+        .chain(&launch.rewrite_globs)
+        .cloned()
+        .collect();
     let project = inspect
         .getattr("Project")?
         .call1((&root, main_file.as_deref(), traced))
         .map_err(py_err)?;
     let rewriting = if launch.rewrite {
         crate::rewrite::runtime::install(py).map_err(py_err)?;
-        let rewriter = load_module(py, crate::rewrite::REWRITER_PY, "<sleepy>/rewrite.py", "_sleepy_rewrite")?;
+        let rewriter = load_module(
+            py,
+            crate::rewrite::REWRITER_PY,
+            "<sleepy>/rewrite.py",
+            "_sleepy_rewrite",
+        )?;
         // Named like importlib's own file so CPython trims its frames from import tracebacks.
         let importer = load_module(
             py,
@@ -247,12 +258,23 @@ fn run_program(
             "_sleepy_import",
         )?;
         let cache_dir = importer.getattr("default_cache_dir")?.call0()?;
-        let cache = importer.getattr("Cache")?.call1((cache_dir, pyo3::types::PyBytes::new(py, b"")))?;
+        let cache = importer
+            .getattr("Cache")?
+            .call1((cache_dir, pyo3::types::PyBytes::new(py, b"")))?;
         let rewriting = importer
             .getattr("Rewriting")?
-            .call1((rewriter, &project, launch.rewrite_globs.clone(), cache, crate::rewrite::REWRITER_PY))
+            .call1((
+                rewriter,
+                &project,
+                launch.rewrite_globs.clone(),
+                cache,
+                crate::rewrite::REWRITER_PY,
+            ))
             .map_err(py_err)?;
-        importer.getattr("install")?.call1((&rewriting,)).map_err(py_err)?;
+        importer
+            .getattr("install")?
+            .call1((&rewriting,))
+            .map_err(py_err)?;
         Some(rewriting)
     } else {
         None
@@ -276,6 +298,9 @@ fn run_program(
         .getattr("install_hooks")?
         .call1((&native,))
         .map_err(py_err)?;
+
+    // After the rewriter: the planner numbers constructs with the rewriter's own code.
+    let jump = load_module(py, JUMP_PY, "<sleepy>/jump.py", "_sleepy_jump")?;
 
     let code = if path_entry {
         None
@@ -308,6 +333,7 @@ fn run_program(
 
     let helpers = Helpers {
         inspect: inspect.clone().unbind(),
+        jump: jump.unbind(),
         runner: runner.clone().unbind(),
         native: native.clone().unbind(),
         project: project.unbind(),

@@ -36,6 +36,8 @@ static IN_FORKED_CHILD: AtomicBool = AtomicBool::new(false);
 pub struct Helpers {
     pub inspect: Py<PyModule>,
     pub runner: Py<PyModule>,
+    /// The jump planner (sleepy_jump.py).
+    pub jump: Py<PyModule>,
     pub native: Py<PyModule>,
     pub project: Py<PyAny>,
     pub project_root: String,
@@ -73,6 +75,8 @@ enum Mode {
         frame: FrameKey,
         caller: Option<FrameKey>,
     },
+    /// A jump is running its entry steps (see sleepy_jump.py).
+    Jumping(Box<Jumping>),
 }
 
 struct Display {
@@ -88,6 +92,8 @@ struct StopContext {
     /// The value the newest frame is returning, when stopped at its return.
     return_value: Option<Py<PyAny>>,
     post_mortem: bool,
+    /// Stopped at a line event (the only place CPython lets a frame jump).
+    at_line: bool,
 }
 
 impl StopContext {
@@ -140,6 +146,49 @@ pub struct Tracer {
 enum After {
     Resume,
     Quit,
+    /// Resume by raising this exception in the stopped frame (entering an `except` handler).
+    Raise(PyErr),
+}
+
+/// A jump's entry step (see sleepy_jump.py).
+enum JumpStep {
+    Set(String, String),
+    Goto(i32),
+    Raise(Py<PyAny>),
+    Await(JumpWait),
+}
+
+/// Run until the jumping frame's next line; it must fall in `lo..=hi` (lines in `pass` are
+/// passed through), or the jump stops there with `failure`.
+struct JumpWait {
+    lo: i32,
+    hi: i32,
+    pass: Vec<i32>,
+    failure: String,
+}
+
+struct Jumping {
+    frame: FrameKey,
+    steps: std::collections::VecDeque<JumpStep>,
+    wait: Option<JumpWait>,
+    notes: Vec<String>,
+}
+
+enum JumpProgress {
+    Landed,
+    Waiting,
+    Raise(PyErr),
+    Failed(String),
+}
+
+enum JumpStart {
+    /// Moved without running any code: show the frame where it is.
+    Landed {
+        frame: Py<PyAny>,
+        reason: StopReason,
+    },
+    Running,
+    Raise(PyErr),
 }
 
 pub fn install(tracer: Tracer) {
@@ -170,14 +219,14 @@ pub fn handle<'a, 'py>(
     py: Python<'py>,
     frame: TracedFrame<'a>,
     event: TraceEvent<'a, 'py>,
-) -> bool {
+) -> Option<PyErr> {
     TRACER.with(|cell| {
         let Ok(mut guard) = cell.try_borrow_mut() else {
-            return false;
+            return None;
         };
         match guard.as_mut() {
             Some(tracer) => tracer.on_event(py, frame, event),
-            None => false,
+            None => None,
         }
     })
 }
@@ -262,13 +311,13 @@ impl Tracer {
         py: Python<'py>,
         frame: TracedFrame<'a>,
         event: TraceEvent<'a, 'py>,
-    ) -> bool {
+    ) -> Option<PyErr> {
         match event {
             TraceEvent::Line => {
                 let line = frame.line();
                 if line >= crate::rewrite::MARKER_BASE {
                     self.on_marker(py, frame, line);
-                    return true;
+                    return None;
                 }
                 if self.after_marker.0 == frame.id() {
                     // The line right after a marker is the one the marker stands before; the
@@ -276,14 +325,14 @@ impl Tracer {
                     let owner = self.after_marker.1;
                     self.after_marker = (0, 0);
                     if line == owner {
-                        return true;
+                        return None;
                     }
                 }
                 self.tick += 1;
                 if self.quiet {
-                    return true;
+                    return None;
                 }
-                self.on_line(py, frame);
+                self.on_line(py, frame)
             }
             TraceEvent::Call => {
                 let info = self.code_info(py, frame);
@@ -291,22 +340,34 @@ impl Tracer {
                     let _ = frame
                         .object(py)
                         .setattr(intern!(py, "f_trace_lines"), false);
+                    None
                 } else if matches!(self.mode, Mode::Step) {
-                    self.stop_live(py, frame.object(py).to_owned(), StopReason::Call, None);
+                    self.stop_live(
+                        py,
+                        frame.object(py).to_owned(),
+                        StopReason::Call,
+                        None,
+                        false,
+                    )
+                } else {
+                    None
                 }
             }
             TraceEvent::Return(value) => {
-                if !self.quiet {
-                    self.on_return(py, frame, value);
+                if self.quiet {
+                    None
+                } else {
+                    self.on_return(py, frame, value)
                 }
             }
             TraceEvent::Exception(arg) => {
-                if !self.quiet {
-                    self.on_exception(py, frame, arg);
+                if self.quiet {
+                    None
+                } else {
+                    self.on_exception(py, frame, arg)
                 }
             }
         }
-        true
     }
 
     /// A rewriter marker: never a stop, never a tick; the next line of this frame, if it is
@@ -318,17 +379,19 @@ impl Tracer {
         }
     }
 
-    fn on_line(&mut self, py: Python<'_>, frame: TracedFrame<'_>) {
+    fn on_line(&mut self, py: Python<'_>, frame: TracedFrame<'_>) -> Option<PyErr> {
         let line = frame.line();
+        if let Mode::Jumping(_) = self.mode {
+            return self.on_jump_line(py, frame, line);
+        }
         if self.any_breaks {
             let info = self.code_info(py, frame);
             if let Some(reason) = self.breakpoint_hit(py, frame, info, line) {
-                self.stop_live(py, frame.object(py).to_owned(), reason, None);
-                return;
+                return self.stop_live(py, frame.object(py).to_owned(), reason, None, true);
             }
         }
         let (stop, reason) = match &self.mode {
-            Mode::Continue => (false, StopReason::Step),
+            Mode::Continue | Mode::Jumping(_) => (false, StopReason::Step),
             Mode::Step => (true, StopReason::Step),
             Mode::StartPending => (is_main_module(py, frame), StopReason::Start),
             Mode::Next(key) => (key.id == frame.id(), StopReason::Step),
@@ -339,8 +402,134 @@ impl Tracer {
             Mode::Return { caller: None, .. } => (false, StopReason::Step),
         };
         if stop {
-            self.stop_live(py, frame.object(py).to_owned(), reason, None);
+            return self.stop_live(py, frame.object(py).to_owned(), reason, None, true);
         }
+        None
+    }
+
+    /// A line event while a jump runs its entry steps: only the jumping frame matters, and no
+    /// breakpoint or step stops the program until the jump has landed.
+    fn on_jump_line(&mut self, py: Python<'_>, frame: TracedFrame<'_>, line: i32) -> Option<PyErr> {
+        let Mode::Jumping(jump) = &mut self.mode else {
+            return None;
+        };
+        if jump.frame.id != frame.id() {
+            return None;
+        }
+        let wait = jump.wait.take()?;
+        if wait.pass.contains(&line) {
+            jump.wait = Some(wait);
+            return None;
+        }
+        let frame_obj = frame.object(py).to_owned();
+        if line < wait.lo || line > wait.hi {
+            let notes = std::mem::take(&mut jump.notes);
+            self.mode = Mode::Step;
+            self.refresh_quiet();
+            let reason = StopReason::JumpFailed {
+                message: wait.failure,
+                notes,
+            };
+            return self.stop_live(py, frame_obj, reason, None, true);
+        }
+        self.continue_jump(py, frame_obj)
+    }
+
+    /// Runs the jump's next steps at a line event of its frame; stops when it has landed.
+    fn continue_jump(&mut self, py: Python<'_>, frame: Bound<'_, PyAny>) -> Option<PyErr> {
+        let Mode::Jumping(mut jump) = std::mem::replace(&mut self.mode, Mode::Step) else {
+            return None;
+        };
+        match self.run_jump_steps(py, &frame, &mut jump) {
+            JumpProgress::Landed => {
+                self.refresh_quiet();
+                let reason = StopReason::Jump {
+                    notes: std::mem::take(&mut jump.notes),
+                };
+                self.stop_live(py, frame, reason, None, true)
+            }
+            JumpProgress::Failed(message) => {
+                self.refresh_quiet();
+                let reason = StopReason::JumpFailed {
+                    message,
+                    notes: std::mem::take(&mut jump.notes),
+                };
+                self.stop_live(py, frame, reason, None, true)
+            }
+            JumpProgress::Waiting => {
+                self.mode = Mode::Jumping(jump);
+                self.refresh_quiet();
+                None
+            }
+            JumpProgress::Raise(err) => {
+                self.mode = Mode::Jumping(jump);
+                self.refresh_quiet();
+                Some(err)
+            }
+        }
+    }
+
+    /// Executes steps until one needs the program to run (a wait, or an exception to raise).
+    fn run_jump_steps(
+        &mut self,
+        py: Python<'_>,
+        frame: &Bound<'_, PyAny>,
+        jump: &mut Jumping,
+    ) -> JumpProgress {
+        while let Some(step) = jump.steps.pop_front() {
+            match step {
+                JumpStep::Set(name, expression) => {
+                    let locals_to_fast =
+                        match self.helpers.native.bind(py).getattr("locals_to_fast") {
+                            Ok(f) => f,
+                            Err(e) => return JumpProgress::Failed(e.to_string()),
+                        };
+                    let result = self
+                        .helpers
+                        .jump
+                        .bind(py)
+                        .getattr("assign")
+                        .and_then(|f| f.call1((frame, &name, &expression, locals_to_fast)));
+                    if let Err(e) = result {
+                        return JumpProgress::Failed(format!(
+                            "setting {name} failed: {}",
+                            e.value(py)
+                        ));
+                    }
+                }
+                JumpStep::Goto(line) => {
+                    let refused = self
+                        .helpers
+                        .jump
+                        .bind(py)
+                        .getattr("set_lineno")
+                        .and_then(|f| f.call1((frame, line)))
+                        .and_then(|r| r.extract::<Option<String>>());
+                    match refused {
+                        Ok(None) => {}
+                        Ok(Some(why)) => {
+                            return JumpProgress::Failed(format!("CPython refused: {why}"));
+                        }
+                        Err(e) => return JumpProgress::Failed(e.to_string()),
+                    }
+                }
+                JumpStep::Raise(exception) => {
+                    // The program runs from here (the exception unwinds to its handler): the
+                    // wait that follows applies to the next line it reaches.
+                    if let Some(JumpStep::Await(_)) = jump.steps.front()
+                        && let Some(JumpStep::Await(wait)) = jump.steps.pop_front()
+                    {
+                        jump.wait = Some(wait);
+                    }
+                    return JumpProgress::Raise(PyErr::from_value(exception.into_bound(py)));
+                }
+                JumpStep::Await(wait) => {
+                    jump.wait = Some(wait);
+                    return JumpProgress::Waiting;
+                }
+            }
+        }
+        JumpProgress::Landed
     }
 
     fn on_return<'a, 'py>(
@@ -348,7 +537,26 @@ impl Tracer {
         py: Python<'py>,
         frame: TracedFrame<'a>,
         value: Option<Borrowed<'a, 'py, PyAny>>,
-    ) {
+    ) -> Option<PyErr> {
+        if let Mode::Jumping(jump) = &mut self.mode {
+            if jump.frame.id != frame.id() {
+                return None;
+            }
+            // The frame is leaving before the jump could land (an entry step let it go).
+            let message = jump
+                .wait
+                .take()
+                .map(|w| w.failure)
+                .unwrap_or_else(|| "the function returned before the jump landed".into());
+            let notes = std::mem::take(&mut jump.notes);
+            self.mode = Mode::Step;
+            self.refresh_quiet();
+            let value = value
+                .map(|v| v.to_owned().unbind())
+                .unwrap_or_else(|| py.None());
+            let reason = StopReason::JumpFailed { message, notes };
+            return self.stop_live(py, frame.object(py).to_owned(), reason, Some(value), false);
+        }
         let stop = match &self.mode {
             Mode::Step => self.code_info(py, frame).user,
             Mode::Next(key) | Mode::Until(key, _) => {
@@ -356,19 +564,21 @@ impl Tracer {
                 key.id == frame.id() && !self.code_info(py, frame).generator
             }
             Mode::Return { frame: key, .. } => key.id == frame.id(),
-            Mode::Continue | Mode::StartPending => false,
+            Mode::Continue | Mode::StartPending | Mode::Jumping(_) => false,
         };
         if stop {
             let value = value
                 .map(|v| v.to_owned().unbind())
                 .unwrap_or_else(|| py.None());
-            self.stop_live(
+            return self.stop_live(
                 py,
                 frame.object(py).to_owned(),
                 StopReason::Return,
                 Some(value),
+                false,
             );
         }
+        None
     }
 
     fn on_exception<'a, 'py>(
@@ -376,7 +586,7 @@ impl Tracer {
         py: Python<'py>,
         frame: TracedFrame<'a>,
         arg: Borrowed<'a, 'py, PyAny>,
-    ) {
+    ) -> Option<PyErr> {
         let stop = match &self.mode {
             Mode::Step => self.code_info(py, frame).user,
             Mode::Next(key) => key.id == frame.id(),
@@ -387,21 +597,19 @@ impl Tracer {
             _ => false,
         };
         if !stop {
-            return;
+            return None;
         }
-        let Ok(tuple) = arg.cast::<PyTuple>() else {
-            return;
-        };
+        let tuple = arg.cast::<PyTuple>().ok()?;
         let (Ok(kind), Ok(value), Ok(tb)) =
             (tuple.get_item(0), tuple.get_item(1), tuple.get_item(2))
         else {
-            return;
+            return None;
         };
         // A generator's internal StopIteration (no traceback) is not an exception the user saw.
         let generator = self.code_info(py, frame).generator;
         let stop_iteration = py.get_type::<pyo3::exceptions::PyStopIteration>();
         if generator && tb.is_none() && kind.is(&stop_iteration) {
-            return;
+            return None;
         }
         let text = self
             .call_inspect(py, "error_text", (value,))
@@ -412,7 +620,8 @@ impl Tracer {
             frame.object(py).to_owned(),
             StopReason::Exception { text },
             None,
-        );
+            false,
+        )
     }
 
     /// pdb's `break_here`/`effective`: hit counts, ignore counts, conditions, temporary ones.
@@ -570,28 +779,41 @@ impl Tracer {
         frame: Bound<'_, PyAny>,
         reason: StopReason,
         return_value: Option<Py<PyAny>>,
-    ) {
+        at_line: bool,
+    ) -> Option<PyErr> {
         if IN_FORKED_CHILD.load(Ordering::SeqCst) {
-            return;
+            return None;
         }
         let reason = match (reason, self.pending.take()) {
             (StopReason::Step | StopReason::Call | StopReason::Return, Some(pending)) => pending,
             (reason, _) => reason,
         };
-        let stack = match self
+        let ctx = self.live_context(py, &frame, return_value, at_line)?;
+        match self.interact(py, ctx, reason) {
+            After::Quit => quit_now(),
+            After::Resume => None,
+            After::Raise(err) => Some(err),
+        }
+    }
+
+    fn live_context(
+        &self,
+        py: Python<'_>,
+        frame: &Bound<'_, PyAny>,
+        return_value: Option<Py<PyAny>>,
+        at_line: bool,
+    ) -> Option<StopContext> {
+        match self
             .call_inspect(py, "live_stack", (frame,))
             .map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>())
         {
-            Some(Ok(stack)) if !stack.is_empty() => stack,
-            _ => return,
-        };
-        let ctx = StopContext {
-            frames: stack,
-            return_value,
-            post_mortem: false,
-        };
-        if let After::Quit = self.interact(py, &ctx, reason) {
-            quit_now();
+            Some(Ok(frames)) if !frames.is_empty() => Some(StopContext {
+                frames,
+                return_value,
+                post_mortem: false,
+                at_line,
+            }),
+            _ => None,
         }
     }
 
@@ -617,11 +839,12 @@ impl Tracer {
             frames: stack,
             return_value: None,
             post_mortem: true,
+            at_line: false,
         };
         matches!(
             self.interact(
                 py,
-                &ctx,
+                ctx,
                 StopReason::PostMortem {
                     exception: description
                 }
@@ -743,7 +966,7 @@ impl Tracer {
             .and_then(|f| f.call0());
     }
 
-    fn interact(&mut self, py: Python<'_>, ctx: &StopContext, reason: StopReason) -> After {
+    fn announce(&mut self, py: Python<'_>, ctx: &StopContext, reason: StopReason) -> bool {
         self.flush_program_output(py);
         let displays = self.refresh_displays(py, ctx);
         let stop = Stop {
@@ -753,11 +976,13 @@ impl Tracer {
             displays,
         };
         let sync = self.channel.mark();
-        if self
-            .channel
+        self.channel
             .send(&AgentMessage::Stopped { stop, sync })
-            .is_err()
-        {
+            .is_ok()
+    }
+
+    fn interact(&mut self, py: Python<'_>, mut ctx: StopContext, reason: StopReason) -> After {
+        if !self.announce(py, &ctx, reason) {
             return After::Quit;
         }
         loop {
@@ -769,11 +994,32 @@ impl Tracer {
             };
             let reply = match request {
                 Request::Quit => return After::Quit,
-                Request::Resume { resume, frame } => match self.resume(py, ctx, resume, frame) {
+                Request::Resume { resume, frame } => match self.resume(py, &ctx, resume, frame) {
                     Ok(()) => return After::Resume,
                     Err(message) => Reply::Error(message),
                 },
-                other => self.answer(py, ctx, other),
+                Request::Jump {
+                    frame,
+                    line,
+                    option,
+                } => match self.start_jump(py, &ctx, frame, line, option) {
+                    Err(message) => Reply::Error(message),
+                    Ok(JumpStart::Running) => return After::Resume,
+                    Ok(JumpStart::Raise(err)) => return After::Raise(err),
+                    Ok(JumpStart::Landed { frame, reason }) => {
+                        // The frame moved without running: describe it where it is now.
+                        let frame = frame.bind(py).clone();
+                        match self.live_context(py, &frame, None, true) {
+                            Some(moved) => ctx = moved,
+                            None => return After::Resume,
+                        }
+                        if !self.announce(py, &ctx, reason) {
+                            return After::Quit;
+                        }
+                        continue;
+                    }
+                },
+                other => self.answer(py, &ctx, other),
             };
             self.flush_program_output(py);
             let sync = self.channel.mark();
@@ -783,6 +1029,124 @@ impl Tracer {
                 .is_err()
             {
                 return After::Quit;
+            }
+        }
+    }
+
+    /// `jump LINE [OPTION]`: plans the move (sleepy_jump.py) and starts it. CPython only lets the
+    /// frame whose line event is being delivered jump, so only the newest frame at a line stop can.
+    fn start_jump(
+        &mut self,
+        py: Python<'_>,
+        ctx: &StopContext,
+        frame: usize,
+        line: u32,
+        option: Option<String>,
+    ) -> Result<JumpStart, String> {
+        if ctx.post_mortem {
+            return Err("Jump failed: the program has ended with an uncaught exception".into());
+        }
+        if frame != ctx.newest() {
+            return Err("You can only jump within the bottom frame".into());
+        }
+        if !ctx.at_line {
+            return Err(
+                "Jump failed: can only jump from a 'line' trace event (step to a line first)"
+                    .into(),
+            );
+        }
+        let target =
+            i32::try_from(line).map_err(|_| format!("Jump failed: there is no line {line}"))?;
+        let stopped = ctx.frame(py, frame).ok_or("Jump failed: no frame")?;
+        let jump = self.helpers.jump.bind(py);
+        if self.helpers.rewriting.is_none() {
+            // --no-rewrite: CPython's own rules, as in pdb.
+            let refused = jump
+                .getattr("set_lineno")
+                .and_then(|f| f.call1((&stopped, target)))
+                .and_then(|r| r.extract::<Option<String>>())
+                .map_err(|e| e.to_string())?;
+            return match refused {
+                None => Ok(JumpStart::Landed {
+                    frame: stopped.unbind(),
+                    reason: StopReason::Jump { notes: Vec::new() },
+                }),
+                Some(why) => Err(format!("Jump failed: {why}")),
+            };
+        }
+        let markers: Vec<(i32, i32)> = {
+            let filename = stopped
+                .getattr("f_code")
+                .and_then(|c| c.getattr("co_filename"))
+                .map_err(|e| e.to_string())?;
+            self.helpers
+                .rewriting
+                .as_ref()
+                .and_then(|r| r.bind(py).getattr("markers").ok())
+                .and_then(|m| m.get_item(filename).ok())
+                .and_then(|m| m.call_method0("items").ok())
+                .and_then(|items| items.extract::<Vec<(i32, i32)>>().ok())
+                .unwrap_or_default()
+        };
+        let planned = jump
+            .getattr("plan")
+            .and_then(|f| f.call1((&stopped, target, markers, option)))
+            .map_err(|e| format!("Jump failed: sleepy could not plan it: {e}"))?;
+        let (ok, steps, notes): (bool, Bound<'_, PyAny>, Vec<String>) =
+            planned.extract().map_err(|e: PyErr| e.to_string())?;
+        if !ok {
+            return Err(format!(
+                "Jump failed: {}",
+                steps.extract::<String>().unwrap_or_default()
+            ));
+        }
+        let mut queue = std::collections::VecDeque::new();
+        for step in steps.try_iter().map_err(|e| e.to_string())? {
+            let step = step.map_err(|e| e.to_string())?;
+            let kind: String = step
+                .get_item(0)
+                .and_then(|k| k.extract())
+                .map_err(|e| e.to_string())?;
+            let item = |i: usize| step.get_item(i).map_err(|e| e.to_string());
+            queue.push_back(match kind.as_str() {
+                "set" => JumpStep::Set(
+                    item(1)?.extract().map_err(|e: PyErr| e.to_string())?,
+                    item(2)?.extract().map_err(|e: PyErr| e.to_string())?,
+                ),
+                "goto" => JumpStep::Goto(item(1)?.extract().map_err(|e: PyErr| e.to_string())?),
+                "raise" => JumpStep::Raise(item(1)?.unbind()),
+                "await" => JumpStep::Await(JumpWait {
+                    lo: item(1)?.extract().map_err(|e: PyErr| e.to_string())?,
+                    hi: item(2)?.extract().map_err(|e: PyErr| e.to_string())?,
+                    pass: item(3)?.extract().map_err(|e: PyErr| e.to_string())?,
+                    failure: item(4)?.extract().map_err(|e: PyErr| e.to_string())?,
+                }),
+                other => return Err(format!("Jump failed: unknown step {other}")),
+            });
+        }
+        let mut jumping = Jumping {
+            frame: FrameKey::of(&stopped),
+            steps: queue,
+            wait: None,
+            notes,
+        };
+        match self.run_jump_steps(py, &stopped, &mut jumping) {
+            JumpProgress::Landed => Ok(JumpStart::Landed {
+                frame: stopped.unbind(),
+                reason: StopReason::Jump {
+                    notes: jumping.notes,
+                },
+            }),
+            JumpProgress::Failed(message) => Err(format!("Jump failed: {message}")),
+            JumpProgress::Waiting => {
+                self.mode = Mode::Jumping(Box::new(jumping));
+                self.refresh_quiet();
+                Ok(JumpStart::Running)
+            }
+            JumpProgress::Raise(err) => {
+                self.mode = Mode::Jumping(Box::new(jumping));
+                self.refresh_quiet();
+                Ok(JumpStart::Raise(err))
             }
         }
     }
@@ -1068,7 +1432,9 @@ impl Tracer {
                 }
             }
             Request::Launch(_) => Reply::Error("the program is already running".into()),
-            Request::Resume { .. } | Request::Quit | Request::Interrupt => Reply::Done,
+            Request::Resume { .. } | Request::Quit | Request::Interrupt | Request::Jump { .. } => {
+                Reply::Done
+            }
         }
     }
 

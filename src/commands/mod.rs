@@ -18,6 +18,7 @@ pub enum CommandId {
     Return,
     Continue,
     Until,
+    Jump,
     Break,
     Tbreak,
     Clear,
@@ -120,6 +121,24 @@ pub static COMMANDS: &[CommandSpec] = &[
          reached (so a loop runs to its end). With LINE, continue until a line with a number \
          greater than or equal to LINE is reached. Also stops when the selected frame returns.",
         ["t"]
+    ),
+    command!(
+        Jump,
+        "jump",
+        ["j"],
+        "jump LINE [skip | EXCEPTION]",
+        "move to another line of the current function",
+        "Set the next line that will run in the current (newest) frame to LINE, without running \
+         what is in between. Unlike pdb, every line can be reached: into and out of loop bodies, \
+         with bodies, except handlers, finally blocks and match cases. When the target needs \
+         state the run has not built, sleepy builds it the way the program would and says so: \
+         a loop that has not started starts (its first item is taken), a live loop goes on with \
+         its next item, a with statement not entered is entered first (`skip` runs its body \
+         without it), and an except handler is entered by raising an exception in its try body \
+         (a new instance of the handler's class, or the EXCEPTION expression you give). A line \
+         inside a multi-line statement means that statement. Leaving a with body does not call \
+         its __exit__ (sleepy says so).",
+        ["J"]
     ),
     command!(
         Break,

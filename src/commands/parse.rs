@@ -20,6 +20,11 @@ pub enum ListArg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Resume(Resume),
+    /// `jump LINE [OPTION]`.
+    Jump {
+        line: u32,
+        option: Option<String>,
+    },
     /// `location` None lists the breakpoints.
     Break {
         location: Option<String>,
@@ -75,6 +80,7 @@ impl Command {
             Command::Resume(Resume::Return) => CommandId::Return,
             Command::Resume(Resume::Continue) => CommandId::Continue,
             Command::Resume(Resume::Until(_)) => CommandId::Until,
+            Command::Jump { .. } => CommandId::Jump,
             Command::Break {
                 temporary: true, ..
             } => CommandId::Tbreak,
@@ -269,6 +275,18 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
                 ),
             };
             Command::Resume(Resume::Until(target))
+        }
+        CommandId::Jump => {
+            let (line, option) = arg.split_once(char::is_whitespace).unwrap_or((arg, ""));
+            let Ok(line) = line.trim().parse::<u32>() else {
+                return Err(ParseError(
+                    "The 'jump' command requires a line number".into(),
+                ));
+            };
+            Command::Jump {
+                line,
+                option: opt(option),
+            }
         }
         CommandId::Break => parse_break(arg, false),
         CommandId::Tbreak => parse_break(arg, true),

@@ -69,6 +69,13 @@ pub fn stop(stop: &Stop) -> Vec<String> {
             lines.push("Uncaught exception. Entering post mortem debugging".to_string());
             lines.push("'continue' or 'quit' ends the program".to_string());
         }
+        StopReason::Jump { notes } => {
+            lines.extend(notes.iter().map(|n| format!("({n})")));
+        }
+        StopReason::JumpFailed { message, notes } => {
+            lines.extend(notes.iter().map(|n| format!("({n})")));
+            lines.push(format!("*** Jump stopped short: {message}"));
+        }
         StopReason::Interrupted => {
             lines.push("Program interrupted. (Use 'continue' to resume.)".to_string())
         }

@@ -395,12 +395,9 @@ impl Debugger {
         match self.session.send(&request) {
             Ok(()) => {
                 self.pending = Some(pending);
-                self.phase = if matches!(request, Request::Resume { .. }) {
-                    Phase::Running
-                } else {
-                    Phase::Waiting
-                };
-                if matches!(request, Request::Resume { .. }) {
+                let runs = matches!(request, Request::Resume { .. } | Request::Jump { .. });
+                self.phase = if runs { Phase::Running } else { Phase::Waiting };
+                if runs {
                     // Until its reply (an error) or the next stop, the program runs.
                     self.pending = Some(Pending::Resume);
                 }
@@ -492,6 +489,15 @@ impl Debugger {
             Command::Resume(resume) => {
                 self.request(Request::Resume { resume, frame }, Pending::Resume, sink)
             }
+            Command::Jump { line, option } => self.request(
+                Request::Jump {
+                    frame,
+                    line,
+                    option,
+                },
+                Pending::Resume,
+                sink,
+            ),
             Command::Eval { expr, style } => {
                 self.request(Request::Eval { frame, expr, style }, Pending::Plain, sink)
             }
