@@ -147,7 +147,9 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
             }
             "--stats" => options.stats = true,
             "--no-rewrite" => options.no_rewrite = true,
-            "--rewrite" => options.rewrite.push(value("--rewrite", inline.as_deref(), &mut rest)?),
+            "--rewrite" => options
+                .rewrite
+                .push(value("--rewrite", inline.as_deref(), &mut rest)?),
             "-m" => {
                 let module = rest
                     .next()
