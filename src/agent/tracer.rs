@@ -1084,8 +1084,8 @@ impl Tracer {
                 .as_ref()
                 .and_then(|r| r.bind(py).getattr("markers").ok())
                 .and_then(|m| m.get_item(filename).ok())
-                .and_then(|m| m.call_method0("items").ok())
-                .and_then(|items| items.extract::<Vec<(i32, i32)>>().ok())
+                .and_then(|m| m.extract::<std::collections::HashMap<i32, i32>>().ok())
+                .map(|m| m.into_iter().collect())
                 .unwrap_or_default()
         };
         let planned = jump

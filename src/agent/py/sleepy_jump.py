@@ -464,7 +464,7 @@ def _annotate_clause_lines(tree, lines):
     for node in ast.walk(tree):
         for keyword, block in (("else", "orelse"), ("finally", "finalbody")):
             body = getattr(node, block, None)
-            if not body or isinstance(node, ast.If):
+            if not isinstance(body, list) or not body or isinstance(node, ast.If):
                 continue
             start = _first_line(body[0])
             # The keyword is on the nearest line above the block that starts with it.
