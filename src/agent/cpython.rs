@@ -384,3 +384,54 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// What `__sleepy_iter__` does with an iterator whose type has no `__iter__` (rare).
+pub type IteratorFallback = for<'py> fn(Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>;
+
+static ITER_FALLBACK: OnceLock<IteratorFallback> = OnceLock::new();
+
+/// `GET_ITER` as a builtin called once per loop start, so it must cost what GET_ITER costs: a
+/// METH_O C function (no argument parsing) over `PyObject_GetIter`, with the proxy fallback
+/// only for an iterator that could not be iterated a second time.
+unsafe extern "C" fn fast_iter(_module: *mut ffi::PyObject, obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a METH_O function with the GIL held and one borrowed argument.
+    let it = unsafe { ffi::PyObject_GetIter(obj) };
+    if it.is_null() {
+        return it;
+    }
+    // SAFETY: `it` is a live object returned by PyObject_GetIter; reading its type's slot.
+    if unsafe { (*ffi::Py_TYPE(it)).tp_iter.is_some() } {
+        return it;
+    }
+    let Some(fallback) = ITER_FALLBACK.get() else { return it };
+    // SAFETY: the GIL is held (see above); `it` is a new reference we own.
+    let py = unsafe { Python::assume_attached() };
+    // SAFETY: as above, taking ownership of the new reference.
+    let owned = unsafe { Bound::from_owned_ptr(py, it) };
+    match fallback(owned) {
+        Ok(wrapped) => wrapped.into_ptr(),
+        Err(e) => {
+            e.restore(py);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// The `__sleepy_iter__` builtin (see [`fast_iter`]).
+pub fn make_fast_iter(py: Python<'_>, fallback: IteratorFallback) -> PyResult<Bound<'_, PyAny>> {
+    let _ = ITER_FALLBACK.set(fallback);
+    let def = Box::leak(Box::new(ffi::PyMethodDef {
+        ml_name: c"__sleepy_iter__".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: fast_iter },
+        ml_flags: ffi::METH_O,
+        ml_doc: c"iter(obj), usable by a second iter() (sleepy's rewritten for loops)".as_ptr(),
+    }));
+    // SAFETY: the method definition is leaked, so it lives as long as the function object;
+    // PyCFunction_NewEx returns a new reference or NULL with an exception set.
+    let f = unsafe { ffi::PyCFunction_NewEx(def, std::ptr::null_mut(), std::ptr::null_mut()) };
+    if f.is_null() {
+        return Err(PyErr::fetch(py));
+    }
+    // SAFETY: a new reference.
+    Ok(unsafe { Bound::from_owned_ptr(py, f) })
+}
