@@ -538,10 +538,26 @@ impl Tracer {
         frame: TracedFrame<'a>,
         value: Option<Borrowed<'a, 'py, PyAny>>,
     ) -> Option<PyErr> {
-        if let Mode::Jumping(jump) = &mut self.mode {
+        if let Mode::Jumping(jump) = &self.mode {
             if jump.frame.id != frame.id() {
                 return None;
             }
+            // A coroutine awaiting (or a generator yielding) on the way in comes back: keep
+            // waiting for it.
+            let suspending = self.code_info(py, frame).generator
+                && self
+                    .helpers
+                    .jump
+                    .bind(py)
+                    .getattr("is_suspending")
+                    .and_then(|f| f.call1((frame.object(py),)))
+                    .and_then(|r| r.extract::<bool>())
+                    .unwrap_or(false);
+            if suspending {
+                return None;
+            }
+        }
+        if let Mode::Jumping(jump) = &mut self.mode {
             // The frame is leaving before the jump could land (an entry step let it go).
             let message = jump
                 .wait

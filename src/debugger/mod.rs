@@ -90,6 +90,8 @@ pub struct Debugger {
     pending: Option<Pending>,
     last_tick: u64,
     interrupt_sent: bool,
+    /// The agent's channel has closed (with the error, if any), not yet acted on.
+    gone: Option<Option<String>>,
 }
 
 impl Debugger {
@@ -123,6 +125,7 @@ impl Debugger {
             pending: None,
             last_tick: 0,
             interrupt_sent: false,
+            gone: None,
         }
     }
 
@@ -186,6 +189,18 @@ impl Debugger {
                 self.process(msg, sink);
             }
         }
+        self.settle_gone(sink);
+    }
+
+    fn settle_gone(&mut self, sink: &mut dyn Sink) {
+        if self.deferred.is_some() {
+            return;
+        }
+        if let Some(error) = self.gone.take() {
+            if !matches!(self.phase, Phase::Finished(_) | Phase::Ended { .. }) {
+                self.agent_died(error, sink);
+            }
+        }
     }
 
     pub fn handle(&mut self, event: SessionEvent, sink: &mut dyn Sink) {
@@ -213,12 +228,12 @@ impl Debugger {
                 }
             }
             SessionEvent::AgentGone(error) => {
-                if let Some((msg, _, _)) = self.deferred.take() {
-                    self.process(msg, sink);
-                }
-                if !matches!(self.phase, Phase::Finished(_) | Phase::Ended { .. }) {
-                    self.agent_died(error, sink);
-                }
+                // The channel closes as the agent exits, often before the terminal has handed
+                // over the last output and the sync marker of the agent's final message: that
+                // message keeps waiting for its marker (see `poll`), and only then, with
+                // nothing left to show, does a missing `Finished` mean the agent died.
+                self.gone = Some(error);
+                self.settle_gone(sink);
             }
             SessionEvent::OutputClosed => {}
         }

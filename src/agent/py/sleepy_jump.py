@@ -141,6 +141,28 @@ class Structure:
         return max(found, key=lambda s: len(s.chain))
 
 
+def first_executed_line(code, node):
+    """The line of the first instruction a statement runs: for ``c = (\n a + b\n)`` the value
+    on line 2 runs before the store on line 1, and CPython lands a jump to line 1 on that store,
+    with the value missing from the stack. ``None`` when the code has no instruction for it."""
+    start = (node.lineno, node.col_offset)
+    end = (node.end_lineno, node.end_col_offset)
+    for line, end_line, col, end_col in code.co_positions():
+        if line is None or col is None or end_line is None or end_col is None:
+            continue
+        if start <= (line, col) and (end_line, end_col) <= end:
+            return line
+    return None
+
+
+def header_lines(node):
+    """The lines of a compound statement's header (``for x in (\n...):``), body excluded."""
+    body = getattr(node, "body", None)
+    if isinstance(body, list) and body:
+        return list(range(node.lineno, _first_line(body[0])))
+    return [node.lineno]
+
+
 def find_scope(tree, first_line, name):
     """The AST node of the code object with this ``co_firstlineno`` and ``co_name``."""
     if name == "<module>":
@@ -183,6 +205,7 @@ def _describe_loop(node):
 class Planner:
     def __init__(self, source, code_first_line, code_name, bound, option=None, frame=None):
         self.frame = frame
+        self.code = frame.f_code if frame is not None else None
         self.tree = ast.parse(source)
         self.scope = find_scope(self.tree, code_first_line, code_name)
         if self.scope is None:
@@ -215,6 +238,10 @@ class Planner:
             if cons:
                 self.notes.append("%s goes on with its next item" % _describe_loop(target.node))
                 self.steps.append(("goto", c_marker(self, cons[0])))
+                # Land on the loop's own line, before it takes the item (not on the marker).
+                self.steps.append(
+                    ("await", target.node.lineno, target.node.lineno, header_lines(target.node), "%s did not go on" % _describe_loop(target.node))
+                )
                 return self.steps, self.notes
         for slot in target.chain[common:]:
             self._enter(slot)
@@ -242,11 +269,15 @@ class Planner:
         # A case pattern or except clause line is a place to jump to in itself.
         if isinstance(inner.node, ast.Match):
             for i, case in enumerate(inner.node.cases):
-                if case.pattern.lineno == line:
+                if case.pattern.lineno <= line < _first_line(case.body[0]):
+                    if line != case.pattern.lineno:
+                        self.notes.append("line %d is part of the case at line %d" % (line, case.pattern.lineno))
                     return _CaseTarget(inner, i)
         if isinstance(inner.node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
             for i, h in enumerate(inner.node.handlers):
-                if h.lineno == line:
+                if h.lineno <= line < _first_line(h.body[0]):
+                    if line != h.lineno:
+                        self.notes.append("line %d is part of the except clause at line %d" % (line, h.lineno))
                     return _HandlerTarget(inner, i)
             if line in (_clause_line(inner.node, "else"), _clause_line(inner.node, "finally")):
                 block = "orelse" if line == _clause_line(inner.node, "else") else "finalbody"
@@ -266,7 +297,21 @@ class Planner:
         elif isinstance(target, _HandlerTarget):
             self._enter_handler(target.stmt.node, target.index, target.stmt.node.handlers[target.index].lineno)
         else:
-            self.steps.append(("goto", target.first))
+            node = target.node
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                cons = self.structure.constructs_of(node)
+                if cons and rewrite.hidden("it", cons[0].number) in self.bound:
+                    self.notes.append("%s starts over" % _describe_loop(node))
+            line = target.first
+            if self.code is not None:
+                first = first_executed_line(self.code, node)
+                if first is not None and first != target.first and target.first <= first <= node.end_lineno:
+                    self.notes.append(
+                        "the statement at line %d starts running at line %d: jumping there"
+                        % (target.first, first)
+                    )
+                    line = first
+            self.steps.append(("goto", line))
 
     # --- leaving ---
 
@@ -296,10 +341,30 @@ class Planner:
             c = slot.construct
             if c is not None:
                 self.steps.append(("set", rewrite.hidden("m", c.number), "False"))
-            self.steps.append(("goto", _first_line(node.cases[slot.index].body[0])))
+            case = node.cases[slot.index]
+            self.notes.append(
+                "the case at line %d is entered without trying its pattern (names it would bind "
+                "keep their values)" % case.pattern.lineno
+            )
+            self.steps.append(("goto", _first_line(case.body[0])))
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and slot.block == "orelse":
+            # The loop's cleanup deletes its iterator: give it one if the loop never ran.
+            c = slot.construct
+            if c is not None and rewrite.hidden("it", c.number) not in self.bound:
+                self.steps.append(("set", rewrite.hidden("it", c.number), "None"))
+            lo, _hi = _block_range(slot)
+            self.steps.append(("goto", lo))
         else:
             lo, _hi = _block_range(slot)
             self.steps.append(("goto", lo))
+
+    def _entry_line(self, node):
+        """Where running ``node`` from its start begins (its first instruction's line)."""
+        if self.code is not None:
+            first = first_executed_line(self.code, node)
+            if first is not None and node.lineno <= first <= node.end_lineno:
+                return first
+        return node.lineno
 
     def _enter_loop(self, slot):
         node = slot.node
@@ -316,8 +381,8 @@ class Planner:
                 "%s has not started: it starts now (its iterable is evaluated and its first item "
                 "taken)" % _describe_loop(node)
             )
-            self.steps.append(("goto", node.lineno))
-        self.steps.append(("await", lo, hi, [node.lineno], "%s has no more items" % _describe_loop(node)))
+            self.steps.append(("goto", self._entry_line(node)))
+        self.steps.append(("await", lo, hi, header_lines(node), "%s has no more items" % _describe_loop(node)))
 
     def _enter_with(self, slot):
         node = slot.node
@@ -330,7 +395,8 @@ class Planner:
                 "the with statement at line %d is skipped: its body runs without entering the "
                 "manager, and its __exit__ will not be called" % node.lineno
             )
-            for kind, value in (("mgr", "None"), ("exit", "None"), ("val", "None"), ("w", "2")):
+            # An __exit__ that never suppresses: an exception in the body propagates as it is.
+            for kind, value in (("mgr", "None"), ("exit", "lambda *args: False"), ("val", "None"), ("w", "2")):
                 self.steps.append(("set", rewrite.hidden(kind, c.number), value))
             if isinstance(node, ast.AsyncWith):
                 self.steps.append(("set", rewrite.hidden("aw", c.number), "None"))
@@ -340,8 +406,8 @@ class Planner:
             "__enter__ called); `jump LINE skip` runs the body without it" % node.lineno
         )
         lo = _first_line(node.body[0])
-        self.steps.append(("goto", node.lineno))
-        self.steps.append(("await", lo, node.end_lineno, [node.lineno], "the with statement at line %d did not enter its body" % node.lineno))
+        self.steps.append(("goto", self._entry_line(node)))
+        self.steps.append(("await", lo, node.end_lineno, header_lines(node), "the with statement at line %d did not enter its body" % node.lineno))
 
     def _enter_handler(self, try_node, index, stop_line):
         handler = try_node.handlers[index]
@@ -352,14 +418,23 @@ class Planner:
             ("await", first, try_node.body[-1].end_lineno, [try_node.lineno], "the try body at line %d was not entered" % try_node.lineno)
         )
         self.steps.append(("raise", exc))
+        # On its way the exception passes the except clauses before this one (their lines).
+        passing = []
+        for h in try_node.handlers[:index]:
+            passing.extend(header_lines(h))
+        if stop_line is not None:
+            # The except line itself was asked for: stop as the handler starts matching.
+            # (The clause's first line to run can be below its `except` line, with the types.)
+            header = header_lines(handler)
+            self.steps.append(
+                ("await", header[0], header[-1], passing, "the exception did not reach the handler at line %d" % handler.lineno)
+            )
+            return
+        passing.extend(header_lines(handler))
         body_first = _first_line(handler.body[0])
-        passing = [h.lineno for h in try_node.handlers[: index + 1]]
         self.steps.append(
             ("await", body_first, handler.body[-1].end_lineno, passing, "the exception was not handled by the handler at line %d" % handler.lineno)
         )
-        if stop_line is not None:
-            # The handler's own line was asked for: the exception is caught; stop in it.
-            pass
 
     def _eval(self, source):
         frame = self.frame
@@ -425,9 +500,10 @@ class Planner:
                 "the subject of the match at line %d has not been evaluated: it is evaluated first"
                 % match.lineno
             )
-            self.steps.append(("goto", match.lineno))
+            self.steps.append(("goto", self._entry_line(match)))
             first_case = match.cases[0].pattern.lineno
-            self.steps.append(("await", first_case, first_case, [match.lineno], "the match at line %d did not start" % match.lineno))
+            subject_lines = list(range(match.lineno, first_case))
+            self.steps.append(("await", first_case, first_case, subject_lines, "the match at line %d did not start" % match.lineno))
         self.steps.append(("goto", case_line))
 
 
@@ -517,6 +593,19 @@ def set_lineno(frame, line):
         if had is None:
             frame.f_trace = None
     return None
+
+
+def is_suspending(frame):
+    """At a 'return' event: is this generator or coroutine frame only suspending (a yield or an
+    await), rather than finishing?"""
+    import dis
+
+    code = frame.f_code
+    try:
+        op = code.co_code[frame.f_lasti]
+    except (IndexError, TypeError):
+        return False
+    return dis.opname[op] in ("YIELD_VALUE", "INSTRUMENTED_YIELD_VALUE")
 
 
 def _no_trace(frame, event, arg):
