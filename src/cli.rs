@@ -23,6 +23,7 @@ options:
   --trace GLOB      also trace modules whose name or file matches GLOB (repeatable)
   --rewrite GLOB    also rewrite (and trace) modules matching GLOB, e.g. 'test.test_enum*'
   --no-rewrite      run the code as written: jumps then have CPython's (pdb's) limits
+  --no-trace        (run) no trace hook at all: the rewritten code alone, for measuring
   --stats           (run) print the run's tick count and time on stderr at the end
   -h, --help        show this help
   -V, --version     show sleepy's version and the Python it embeds";
@@ -42,6 +43,8 @@ pub struct Options {
     /// `--no-rewrite`: run the code as written (pdb's jump limits apply).
     pub no_rewrite: bool,
     pub rewrite: Vec<String>,
+    /// `sleepy run --no-trace`: rewritten code without the trace hook (for measuring).
+    pub no_trace: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -147,6 +150,7 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
             }
             "--stats" => options.stats = true,
             "--no-rewrite" => options.no_rewrite = true,
+            "--no-trace" if run => options.no_trace = true,
             "--rewrite" => options
                 .rewrite
                 .push(value("--rewrite", inline.as_deref(), &mut rest)?),

@@ -51,6 +51,8 @@ pub struct Launch {
     pub rewrite: bool,
     /// Extra modules to rewrite, by module name or file path glob (`--rewrite`).
     pub rewrite_globs: Vec<String>,
+    /// `sleepy run --no-trace`: no trace hook at all (measures rewritten code alone).
+    pub no_trace: bool,
 }
 
 /// Where a frame stands, as shown by `where` and at each stop.

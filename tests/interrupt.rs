@@ -41,6 +41,7 @@ fn start(dir: &Path, source: &str) -> (Debugger, Collect) {
         sync_markers: true,
         rewrite: true,
         rewrite_globs: vec![],
+        no_trace: false,
     };
     let io = ProgramIo::Terminal {
         rows: 24,

@@ -393,7 +393,10 @@ static ITER_FALLBACK: OnceLock<IteratorFallback> = OnceLock::new();
 /// `GET_ITER` as a builtin called once per loop start, so it must cost what GET_ITER costs: a
 /// METH_O C function (no argument parsing) over `PyObject_GetIter`, with the proxy fallback
 /// only for an iterator that could not be iterated a second time.
-unsafe extern "C" fn fast_iter(_module: *mut ffi::PyObject, obj: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn fast_iter(
+    _module: *mut ffi::PyObject,
+    obj: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: CPython calls a METH_O function with the GIL held and one borrowed argument.
     let it = unsafe { ffi::PyObject_GetIter(obj) };
     if it.is_null() {
@@ -403,7 +406,9 @@ unsafe extern "C" fn fast_iter(_module: *mut ffi::PyObject, obj: *mut ffi::PyObj
     if unsafe { (*ffi::Py_TYPE(it)).tp_iter.is_some() } {
         return it;
     }
-    let Some(fallback) = ITER_FALLBACK.get() else { return it };
+    let Some(fallback) = ITER_FALLBACK.get() else {
+        return it;
+    };
     // SAFETY: the GIL is held (see above); `it` is a new reference we own.
     let py = unsafe { Python::assume_attached() };
     // SAFETY: as above, taking ownership of the new reference.
@@ -422,7 +427,9 @@ pub fn make_fast_iter(py: Python<'_>, fallback: IteratorFallback) -> PyResult<Bo
     let _ = ITER_FALLBACK.set(fallback);
     let def = Box::leak(Box::new(ffi::PyMethodDef {
         ml_name: c"__sleepy_iter__".as_ptr(),
-        ml_meth: ffi::PyMethodDefPointer { PyCFunction: fast_iter },
+        ml_meth: ffi::PyMethodDefPointer {
+            PyCFunction: fast_iter,
+        },
         ml_flags: ffi::METH_O,
         ml_doc: c"iter(obj), usable by a second iter() (sleepy's rewritten for loops)".as_ptr(),
     }));

@@ -155,6 +155,7 @@ fn launch(program: &Program, options: &Options) -> Launch {
         sync_markers: true,
         rewrite: !options.no_rewrite,
         rewrite_globs: options.rewrite.clone(),
+        no_trace: false,
     }
 }
 
