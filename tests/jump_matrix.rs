@@ -70,12 +70,6 @@ const CONSTRUCTS: &[(&str, &str)] = &[
 /// `KNOWN_FAILURES` names the targets they break.
 const BUGS: &[(&str, &str)] = &[
     (
-        "multiline-case",
-        "the rewriter cannot compile a case pattern that spans lines and ends left of the \
-         column it starts at (ValueError: line N, column A-B is not a valid range): the module \
-         then runs as written, and nothing tells the user",
-    ),
-    (
         "for-else",
         "a jump into the else block of a for loop that has not started lands, but the \
          rewritten loop's cleanup (`del _sl_itN`) then raises UnboundLocalError",
@@ -116,7 +110,7 @@ const BUGS: &[(&str, &str)] = &[
 
 /// Corpus files the rewriter fails on today (the import hook runs them as written, so their
 /// figures are the planner's on CPython's own code), by (file, bug).
-const KNOWN_UNREWRITTEN: &[(&str, &str)] = &[("matches_multiline.py", "multiline-case")];
+const KNOWN_UNREWRITTEN: &[(&str, &str)] = &[];
 
 /// Targets that fail today, by (corpus file, line, bug). A target listed here that passes
 /// fails the test: take it off the list.

@@ -148,8 +148,8 @@ fn into_match_cases_and_their_patterns() {
         "b 39\nc\nj 33\nn\nn\nj 37\nn\nn\np seen[-1]\nc\n",
         &["jumpy.py"],
     );
-    assert!(t.contains("(sleepy) j 33\n> $DIR/jumpy.py(33)collect()\n-> case 0:\n(sleepy) n\n> $DIR/jumpy.py(35)collect()\n-> case int(n) if n > 10:\n"), "{t}");
-    assert!(t.contains("(sleepy) j 37\n> $DIR/jumpy.py(37)collect()\n-> case _:\n(sleepy) n\n> $DIR/jumpy.py(38)collect()\n-> seen.append(\"other\")\n"), "{t}");
+    assert!(t.contains("(sleepy) j 33\n(the subject of the match at line 32 has not been evaluated: it is evaluated first)\n> $DIR/jumpy.py(33)collect()\n-> case 0:\n(sleepy) n\n> $DIR/jumpy.py(35)collect()\n-> case int(n) if n > 10:\n"), "{t}");
+    assert!(t.contains("(sleepy) j 37\n(the subject of the match at line 32 has not been evaluated: it is evaluated first)\n> $DIR/jumpy.py(37)collect()\n-> case _:\n(sleepy) n\n> $DIR/jumpy.py(38)collect()\n-> seen.append(\"other\")\n"), "{t}");
     assert!(t.contains("(sleepy) p seen[-1]\n'other'\n"), "{t}");
 }
 

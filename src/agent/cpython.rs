@@ -402,8 +402,12 @@ unsafe extern "C" fn fast_iter(
     if it.is_null() {
         return it;
     }
+    // A builtin iterator (list, range, dict views, generators...) returns itself from the
+    // second iter() without running any code: the common case, decided by one slot read.
     // SAFETY: `it` is a live object returned by PyObject_GetIter; reading its type's slot.
-    if unsafe { (*ffi::Py_TYPE(it)).tp_iter.is_some() } {
+    // Compared as addresses: the slot holds exactly the pointer CPython exports.
+    let self_iter = ffi::PyObject_SelfIter as ffi::getiterfunc as usize;
+    if unsafe { (*ffi::Py_TYPE(it)).tp_iter }.map(|f| f as usize) == Some(self_iter) {
         return it;
     }
     let Some(fallback) = ITER_FALLBACK.get() else {
@@ -431,11 +435,14 @@ pub fn make_fast_iter(py: Python<'_>, fallback: IteratorFallback) -> PyResult<Bo
             PyCFunction: fast_iter,
         },
         ml_flags: ffi::METH_O,
-        ml_doc: c"iter(obj), usable by a second iter() (sleepy's rewritten for loops)".as_ptr(),
+        ml_doc: c"__sleepy_iter__($module, obj, /)\n--\n\niter(obj), usable by a second iter() (sleepy's rewritten for loops)".as_ptr(),
     }));
+    // Its module is `builtins`, where it is installed: pickle finds a builtin function there.
+    let module = pyo3::types::PyString::new(py, "builtins");
     // SAFETY: the method definition is leaked, so it lives as long as the function object;
-    // PyCFunction_NewEx returns a new reference or NULL with an exception set.
-    let f = unsafe { ffi::PyCFunction_NewEx(def, std::ptr::null_mut(), std::ptr::null_mut()) };
+    // PyCFunction_NewEx takes its own reference to the module name and returns a new
+    // reference or NULL with an exception set.
+    let f = unsafe { ffi::PyCFunction_NewEx(def, std::ptr::null_mut(), module.as_ptr()) };
     if f.is_null() {
         return Err(PyErr::fetch(py));
     }

@@ -300,7 +300,7 @@ class Planner:
             node = target.node
             if isinstance(node, (ast.For, ast.AsyncFor)):
                 cons = self.structure.constructs_of(node)
-                if cons and rewrite.hidden("it", cons[0].number) in self.bound:
+                if cons and cons[0].hidden("it") in self.bound:
                     self.notes.append("%s starts over" % _describe_loop(node))
             line = target.first
             if self.code is not None:
@@ -338,9 +338,6 @@ class Planner:
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and slot.block == "handler":
             self._enter_handler(node, slot.index, None)
         elif isinstance(node, ast.Match):
-            c = slot.construct
-            if c is not None:
-                self.steps.append(("set", rewrite.hidden("m", c.number), "False"))
             case = node.cases[slot.index]
             self.notes.append(
                 "the case at line %d is entered without trying its pattern (names it would bind "
@@ -350,8 +347,8 @@ class Planner:
         elif isinstance(node, (ast.For, ast.AsyncFor)) and slot.block == "orelse":
             # The loop's cleanup deletes its iterator: give it one if the loop never ran.
             c = slot.construct
-            if c is not None and rewrite.hidden("it", c.number) not in self.bound:
-                self.steps.append(("set", rewrite.hidden("it", c.number), "None"))
+            if c is not None and c.hidden("it") not in self.bound:
+                self.steps.append(("set", c.hidden("it"), "None"))
             lo, _hi = _block_range(slot)
             self.steps.append(("goto", lo))
         else:
@@ -372,7 +369,7 @@ class Planner:
         lo, hi = _block_range(slot)
         if c is None:
             raise JumpError("sleepy does not know how to enter %s" % _describe_loop(node))
-        it = rewrite.hidden("it", c.number)
+        it = c.hidden("it")
         if it in self.bound:
             self.notes.append("%s goes on with its next item" % _describe_loop(node))
             self.steps.append(("goto", c_marker(self, c)))
@@ -387,7 +384,7 @@ class Planner:
     def _enter_with(self, slot):
         node = slot.node
         c = slot.construct
-        exit_name = rewrite.hidden("exit", c.number)
+        exit_name = c.hidden("exit")
         if exit_name in self.bound:
             return
         if self.option == "skip":
@@ -396,10 +393,10 @@ class Planner:
                 "manager, and its __exit__ will not be called" % node.lineno
             )
             # An __exit__ that never suppresses: an exception in the body propagates as it is.
-            for kind, value in (("mgr", "None"), ("exit", "lambda *args: False"), ("val", "None"), ("w", "2")):
-                self.steps.append(("set", rewrite.hidden(kind, c.number), value))
+            for kind, value in (("exit", "lambda *args: False"), ("val", "None"), ("w", "2")):
+                self.steps.append(("set", c.hidden(kind), value))
             if isinstance(node, ast.AsyncWith):
-                self.steps.append(("set", rewrite.hidden("aw", c.number), "None"))
+                self.steps.append(("set", c.hidden("aw"), "None"))
             return
         self.notes.append(
             "the with statement at line %d is entered first (its manager is evaluated and "
@@ -493,8 +490,7 @@ class Planner:
         case_line = match.cases[target.index].pattern.lineno
         if c is None:
             raise JumpError("sleepy does not know how to enter the match at line %d" % match.lineno)
-        subj = rewrite.hidden("subj", c.number)
-        self.steps.append(("set", rewrite.hidden("m", c.number), "True"))
+        subj = c.hidden("subj")
         if subj not in self.bound:
             self.notes.append(
                 "the subject of the match at line %d has not been evaluated: it is evaluated first"
@@ -508,7 +504,8 @@ class Planner:
 
 
 def c_marker(planner, construct):
-    marker = planner.markers.get(construct.line) if hasattr(planner, "markers") else None
+    owner = rewrite.loop_line(construct.node) if hasattr(rewrite, "loop_line") else construct.line
+    marker = planner.markers.get(owner) if hasattr(planner, "markers") else None
     if marker is None:
         raise JumpError("the loop at line %d has no marker to re-enter it" % construct.line)
     return marker
@@ -559,7 +556,10 @@ def plan(frame, target_line, markers, option=None):
     if not source:
         return False, "sleepy has no source for %s, so it cannot plan a jump" % code.co_filename, []
     try:
-        bound = list(frame.f_locals.keys())
+        # A construct whose hidden local holds None is not live (the rewrite lets go of an
+        # exhausted iterator that way, and 3.12+ binds None to every unbound local on a jump).
+        hidden_name = getattr(rewrite, "is_hidden", lambda n: n.startswith("_sl_"))
+        bound = [k for k, v in frame.f_locals.items() if not (v is None and hidden_name(k))]
         planner = Planner(source, code.co_firstlineno, code.co_name, bound, option, frame)
         _annotate_clause_lines(planner.tree, source.splitlines())
         # Markers: for each loop line, the virtual line that continues the loop.

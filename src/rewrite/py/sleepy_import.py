@@ -5,10 +5,19 @@ file of the user's (``Project.is_user``) or matches a ``--rewrite`` glob, its lo
 by one whose ``get_code`` returns the rewritten code (``sleepy_rewrite``). Everything else about
 importing is CPython's own: specs, ``__file__``, packages, ``exec_module``.
 
-Rewritten code is cached on disk, keyed by the rewriter's own source, the Python version, the
-file's path and the exact bytes of its source, so the cache can never serve code that does not
-match the source being imported. Entries are written atomically (temporary file, fsync,
-rename); an unwritable cache directory only costs the time to rewrite again.
+Rewritten code is cached on disk, keyed by the rewriter's own source, the Python version, what
+changes the compiler's output (``-O``, column positions), the file's path and the exact bytes
+of its source, so the cache can never serve code that does not match the source being imported.
+Entries are written atomically (temporary file, fsync, rename); an entry that is not one (cut
+short, corrupt, from another format) is ignored and replaced; an unwritable cache directory
+only costs the time to rewrite again.
+
+Warnings the compiler gives for a source (a SyntaxWarning for ``x is 1``, an invalid escape
+sequence) must be given as python3 gives them, once per compile, through the program's own
+warning filters (``-W error`` turns them into a SyntaxError). A source is compiled first with
+them recorded; one that has any is compiled again as python3 would (the original, with its
+warnings, then the rewrite with them silenced) on every load, and the cache only remembers that
+it has warnings.
 
 This module is compiled under the file name ``<frozen importlib._bootstrap_external>``, and its
 call into the compiler goes through a function named ``_call_with_frames_removed``: CPython
@@ -22,9 +31,13 @@ import hashlib
 import marshal
 import os
 import sys
+import types
+import warnings
 from importlib.machinery import PathFinder, SourceFileLoader
 
-FORMAT = b"sleepy-rewrite-1\n"
+FORMAT = b"sleepy-rewrite-2\n"
+# A cache entry for a source the compiler warns about: compile it each time (see above).
+HAS_WARNINGS = "has warnings"
 
 
 def _call_with_frames_removed(f, *args, **kwargs):
@@ -37,6 +50,14 @@ def default_cache_dir():
         return explicit
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "sleepy", "rewritten")
+
+
+def compiler_settings():
+    """What besides the source changes the code the compiler makes: the optimization level
+    (-O, -OO) and whether it records column positions (-X no_debug_ranges)."""
+    probe = compile("x", "<sleepy>", "eval", dont_inherit=True)
+    columns = any(pos[2] is not None for pos in probe.co_positions())
+    return (sys.flags.optimize, columns)
 
 
 class Cache:
@@ -71,6 +92,10 @@ class Cache:
             code, markers = marshal.loads(data[len(FORMAT):])
         except (EOFError, ValueError, TypeError):
             return None
+        if code is None and markers == HAS_WARNINGS:
+            return HAS_WARNINGS
+        if not isinstance(code, types.CodeType) or not isinstance(markers, dict):
+            return None
         return code, markers
 
     def store(self, key, code, markers):
@@ -104,7 +129,9 @@ class Rewriting:
         self.markers = {}
         # Files whose rewrite failed and that run as written, with the reason.
         self.fallbacks = {}
-        self.salt = hashlib.sha256(rewriter_source.encode() + sys.version.encode()).digest()
+        self.salt = hashlib.sha256(
+            FORMAT + rewriter_source.encode() + sys.version.encode() + repr(compiler_settings()).encode()
+        ).digest()
         if cache is not None:
             cache.salt = self.salt
 
@@ -121,26 +148,69 @@ class Rewriting:
         key = self.cache.key(path, source) if self.cache is not None else None
         if key is not None:
             hit = self.cache.load(key)
+            if hit is HAS_WARNINGS:
+                self.cache.hits += 1
+                return self._compile_with_warnings(source, path)
             if hit is not None:
                 self.cache.hits += 1
                 code, markers = hit
                 self.markers[path] = markers
                 return code
             self.cache.misses += 1
-        # Parse with the builtin compiler, so a syntax error is exactly python3's.
-        tree = _call_with_frames_removed(compile, source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        caught = []
         try:
-            tree, markers = self.rewriter.rewrite(tree)
-            code = compile(tree, path, "exec", dont_inherit=True)
-        except (SyntaxError, RecursionError, ValueError) as e:
-            # A rewrite the compiler refuses (e.g. too many statically nested blocks): run the
-            # module as written; it cannot be jumped into everywhere.
-            self.fallbacks[path] = "%s: %s" % (type(e).__name__, e)
-            code = _call_with_frames_removed(compile, source, path, "exec", dont_inherit=True)
-            markers = {}
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                code, markers = self._rewrite(source, path)
+        except BaseException:
+            if not caught:
+                raise
+            # Warnings come before the error, as python3 gives them (compiled again below,
+            # outside this handler: the error must not carry this one as its context).
+        if caught:
+            if key is not None:
+                self.cache.store(key, None, HAS_WARNINGS)
+            return self._compile_with_warnings(source, path)
         self.markers[path] = markers
         if key is not None:
             self.cache.store(key, code, markers)
+        return code
+
+    def _rewrite(self, source, path):
+        # Parse with the builtin compiler, so a syntax error is exactly python3's.
+        tree = _call_with_frames_removed(compile, source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        try:
+            return self._rewritten(tree, path)
+        except (SyntaxError, RecursionError, ValueError) as e:
+            failure = "%s: %s" % (type(e).__name__, e)
+        # A rewrite the compiler refuses (e.g. too many statically nested blocks), or a program
+        # it refuses: compile the module as written, which raises python3's error (outside the
+        # handler above, so that it is not chained to the rewrite's) or gives code that runs
+        # as written and cannot be jumped into everywhere.
+        code = _call_with_frames_removed(compile, source, path, "exec", dont_inherit=True)
+        self.fallbacks[path] = failure
+        return code, {}
+
+    def _rewritten(self, tree, path):
+        tree, markers = self.rewriter.rewrite(tree)
+        compile_rewritten = getattr(self.rewriter, "compile_rewritten", None)
+        if compile_rewritten is not None:
+            return compile_rewritten(tree, path), markers
+        return compile(tree, path, "exec", dont_inherit=True), markers
+
+    def _compile_with_warnings(self, source, path):
+        """A source the compiler warns about, compiled as python3 compiles it (its warnings
+        through the program's filters, or its error), and then rewritten in silence."""
+        tree = _call_with_frames_removed(compile, source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        original = _call_with_frames_removed(compile, tree, path, "exec", dont_inherit=True)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                code, markers = self._rewritten(tree, path)
+        except (SyntaxError, RecursionError, ValueError) as e:
+            self.fallbacks[path] = "%s: %s" % (type(e).__name__, e)
+            code, markers = original, {}
+        self.markers[path] = markers
         return code
 
 
