@@ -56,10 +56,21 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
             }
             Some(SessionEvent::AgentGone(_)) => gone = true,
             Some(_) | None => {
+                // The process can be gone while its channel stays open (a forked child of the
+                // program holds it); its last messages may still be queued.
                 if session.try_wait().is_some() {
                     gone = true;
                 }
             }
+        }
+    }
+    let drain_until = std::time::Instant::now() + Duration::from_millis(300);
+    while finish.is_none() && std::time::Instant::now() < drain_until {
+        match session.next_event(Duration::from_millis(20)) {
+            Some(SessionEvent::Agent(AgentMessage::Finished { finish: f, .. })) => finish = Some(f),
+            Some(SessionEvent::Agent(AgentMessage::Notice { text })) => eprintln!("sleepy: {text}"),
+            Some(SessionEvent::AgentGone(_)) | None => break,
+            Some(_) => {}
         }
     }
     let status = session.wait()?;

@@ -196,10 +196,10 @@ impl Debugger {
         if self.deferred.is_some() {
             return;
         }
-        if let Some(error) = self.gone.take() {
-            if !matches!(self.phase, Phase::Finished(_) | Phase::Ended { .. }) {
-                self.agent_died(error, sink);
-            }
+        if let Some(error) = self.gone.take()
+            && !matches!(self.phase, Phase::Finished(_) | Phase::Ended { .. })
+        {
+            self.agent_died(error, sink);
         }
     }
 
