@@ -248,8 +248,6 @@ pub enum Request {
         line: u32,
         option: Option<String>,
     },
-    /// Stop the running program at its next line (sent while it runs; no reply).
-    Interrupt,
     Quit,
 }
 
@@ -416,3 +414,11 @@ mod tests {
         assert!(sync_marker(42).ends_with(b"\x1b\\"));
     }
 }
+
+/// The signal the front end sends the agent to stop the running program at its next line
+/// (Ctrl-C). A signal, not a message: the agent has no thread reading the channel while the
+/// program runs (it must stay single-threaded to fork checkpoints), and a Python-level handler
+/// for it runs on the main thread between bytecodes, or interrupts a blocking system call.
+/// SIGURG because its default action is to be ignored (a stray one never kills anything) and
+/// Python programs do not use it (it only reports out-of-band data on sockets that ask for it).
+pub const INTERRUPT_SIGNAL: rustix::process::Signal = rustix::process::Signal::URG;

@@ -142,6 +142,15 @@ fn a_second_interrupt_reaches_a_program_blocked_in_a_system_call() {
     assert!(dbg.running());
     dbg.interrupt();
     settle(&mut dbg, &mut sink, Duration::from_secs(30));
+    // The first interrupt asked for a stop at the next event: KeyboardInterrupt leaving the
+    // sleep, on the sleeping line (pdb's `--Exception--` stop after a step).
+    let stop = dbg.current_stop().expect("stopped");
+    assert!(
+        matches!(&stop.reason, StopReason::Exception { text } if text == "KeyboardInterrupt"),
+        "{:?}",
+        stop.reason
+    );
+    run(&mut dbg, &mut sink, "c");
     let stop = dbg.current_stop().expect("stopped");
     assert!(
         matches!(&stop.reason, StopReason::PostMortem { exception } if exception == "KeyboardInterrupt"),

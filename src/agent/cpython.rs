@@ -89,7 +89,6 @@ pub fn initialize(executable: &Path, argv: &[Vec<u8>]) -> Result<(), InitError> 
 /// callbacks, flushes the standard streams. Returns false if flushing failed (python3 then exits
 /// with status 120).
 pub fn finalize() -> bool {
-    INTERPRETER_LIVE.store(false, std::sync::atomic::Ordering::SeqCst);
     // SAFETY: called once, on the main thread, holding the GIL, after the program has finished.
     unsafe { ffi::Py_FinalizeEx() == 0 }
 }
@@ -266,42 +265,6 @@ pub fn set_trace(_py: Python<'_>, handler: Option<TraceHandler>) {
         // SAFETY: as above; removing the trace function is always allowed.
         None => unsafe { ffi::PyEval_SetTrace(None, std::ptr::null_mut()) },
     }
-}
-
-/// The Rust side of a scheduled call; see [`schedule_on_main_thread`].
-pub type PendingHandler = fn(Python<'_>);
-
-static PENDING: OnceLock<PendingHandler> = OnceLock::new();
-
-extern "C" fn run_pending(_arg: *mut c_void) -> c_int {
-    if let Some(handler) = PENDING.get() {
-        // SAFETY: CPython runs pending calls on the main thread with the GIL held.
-        handler(unsafe { Python::assume_attached() });
-    }
-    0
-}
-
-/// Cleared just before the interpreter is finalized: no pending call may be scheduled after.
-static INTERPRETER_LIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
-
-/// Asks CPython to run `handler` on the main thread at its next check between bytecodes. Safe
-/// to call from any thread, without the GIL; this is how another thread reaches the program
-/// without a check on the trace hook's hot path.
-pub fn schedule_on_main_thread(handler: PendingHandler) -> bool {
-    if !INTERPRETER_LIVE.load(std::sync::atomic::Ordering::SeqCst) {
-        return false;
-    }
-    let _ = PENDING.set(handler);
-    // SAFETY: Py_AddPendingCall may be called from any thread without holding the GIL; the
-    // callback and its (null) argument live for the whole process.
-    let added = unsafe { ffi::Py_AddPendingCall(Some(run_pending), std::ptr::null_mut()) } == 0;
-    // CPython 3.11 computes the "eval breaker" in the calling thread, which cannot run pending
-    // calls, so the main thread would not notice the call. Asking for the GIL makes the main
-    // thread drop it at its next check, and that check runs the pending calls.
-    if added {
-        let _ = Python::try_attach(|_| ());
-    }
-    added
 }
 
 /// Copies a frame's `f_locals` mapping back into its fast locals and cells, so that writes made

@@ -173,6 +173,12 @@ fn forked_child(py: Python<'_>) {
     tracer::forget_in_child();
 }
 
+/// The Python-level handler of [`crate::protocol::INTERRUPT_SIGNAL`].
+#[pyfunction]
+fn interrupt(py: Python<'_>, _signum: i32, _frame: &Bound<'_, PyAny>) {
+    tracer::interrupt_requested(py);
+}
+
 #[pyfunction]
 fn locals_to_fast(frame: &Bound<'_, PyAny>) -> PyResult<()> {
     cpython::locals_to_fast(frame)
@@ -185,6 +191,7 @@ fn native_module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     m.add_function(wrap_pyfunction!(breakpoint_called, &m)?)?;
     m.add_function(wrap_pyfunction!(forked_child, &m)?)?;
     m.add_function(wrap_pyfunction!(locals_to_fast, &m)?)?;
+    m.add_function(wrap_pyfunction!(interrupt, &m)?)?;
     Ok(m)
 }
 
@@ -340,9 +347,17 @@ fn run_program(
         project_root: root,
         rewriting: rewriting.map(Bound::unbind),
     };
-    channel.start_reader(|| {
-        cpython::schedule_on_main_thread(tracer::interrupt_requested);
-    })?;
+    // Ctrl-C in the front end arrives as a signal whose Python-level handler runs on the main
+    // thread at its next bytecode boundary (or interrupts a blocking system call).
+    py.import("signal")?
+        .call_method1(
+            "signal",
+            (
+                crate::protocol::INTERRUPT_SIGNAL.as_raw(),
+                native.getattr("interrupt")?,
+            ),
+        )
+        .map_err(py_err)?;
     tracer::install(Tracer::new(launch.mode, channel, helpers));
 
     let (start, stop) = if launch.no_trace {

@@ -231,8 +231,8 @@ pub fn handle<'a, 'py>(
     })
 }
 
-/// Ctrl-C in the front end: stop at the program's next line. Runs on the main thread (a
-/// pending call scheduled by the request reader).
+/// Ctrl-C in the front end: stop at the program's next line. Runs on the main thread (the
+/// Python-level handler of the interrupt signal).
 pub fn interrupt_requested(py: Python<'_>) {
     let _ = py;
     with(|t| {
@@ -1448,9 +1448,7 @@ impl Tracer {
                 }
             }
             Request::Launch(_) => Reply::Error("the program is already running".into()),
-            Request::Resume { .. } | Request::Quit | Request::Interrupt | Request::Jump { .. } => {
-                Reply::Done
-            }
+            Request::Resume { .. } | Request::Quit | Request::Jump { .. } => Reply::Done,
         }
     }
 

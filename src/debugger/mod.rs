@@ -734,7 +734,7 @@ impl Debugger {
         }
         if self.interrupt_sent {
             let _ = self.session.type_input(b"\x03");
-        } else if self.session.send(&Request::Interrupt).is_ok() {
+        } else if self.session.interrupt().is_ok() {
             self.interrupt_sent = true;
         }
     }

@@ -211,6 +211,14 @@ impl Session {
         }
     }
 
+    /// Asks the agent to stop the program at its next line (see [`protocol::INTERRUPT_SIGNAL`]).
+    pub fn interrupt(&self) -> std::io::Result<()> {
+        let pid = rustix::process::Pid::from_raw(self.pid() as i32)
+            .ok_or_else(|| std::io::Error::other("no agent process"))?;
+        rustix::process::kill_process(pid, protocol::INTERRUPT_SIGNAL)?;
+        Ok(())
+    }
+
     /// Writes to the program's terminal, as if typed (only with [`ProgramIo::Terminal`]).
     pub fn type_input(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self.terminal.as_mut() {
