@@ -370,6 +370,14 @@ pub fn sync_marker(n: u64) -> Vec<u8> {
 /// The prefix every sync marker starts with.
 pub const SYNC_PREFIX: &[u8] = b"\x1b_sleepy-sync:";
 
+/// The signal the front end sends the agent to stop the running program at its next line
+/// (Ctrl-C). A signal, not a message: the agent has no thread reading the channel while the
+/// program runs (it must stay single-threaded to fork checkpoints), and a Python-level handler
+/// for it runs on the main thread between bytecodes, or interrupts a blocking system call.
+/// SIGURG because its default action is to be ignored (a stray one never kills anything) and
+/// Python programs do not use it (it only reports out-of-band data on sockets that ask for it).
+pub const INTERRUPT_SIGNAL: rustix::process::Signal = rustix::process::Signal::URG;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,11 +422,3 @@ mod tests {
         assert!(sync_marker(42).ends_with(b"\x1b\\"));
     }
 }
-
-/// The signal the front end sends the agent to stop the running program at its next line
-/// (Ctrl-C). A signal, not a message: the agent has no thread reading the channel while the
-/// program runs (it must stay single-threaded to fork checkpoints), and a Python-level handler
-/// for it runs on the main thread between bytecodes, or interrupts a blocking system call.
-/// SIGURG because its default action is to be ignored (a stray one never kills anything) and
-/// Python programs do not use it (it only reports out-of-band data on sockets that ask for it).
-pub const INTERRUPT_SIGNAL: rustix::process::Signal = rustix::process::Signal::URG;
