@@ -24,8 +24,8 @@
 //! Left out on purpose (see docs/fidelity.md):
 //! - `test_sys_settrace`: installs its own trace function and checks the exact line events of
 //!   the code it traces, and jumps (`f_lineno = N`) into `with` blocks expecting CPython's
-//!   refusals. Rewritten code has other line events (the `for` marker lines, the `match` chain)
-//!   and accepts those jumps by design: 34 of its 303 tests differ, none for a fidelity bug not
+//!   refusals. Rewritten code has other line events (the marker lines of `for` and `with`) and
+//!   accepts those jumps by design: 35 of its 303 tests differ, none for a fidelity bug not
 //!   already covered here.
 //! - `test_dis`: compares the disassembly of functions of its own module with expected listings;
 //!   every rewritten `for`/`with`/`match` compiles to other bytecode, by design (23 tests).
@@ -139,8 +139,8 @@ const fn known(test: &'static str, python: &'static str, sleepy: &'static str, w
 
 // The bugs, described in full with a minimal reproducer in docs/fidelity.md.
 const B1_LOCALS: Why = Why::Bug(
-    "B1: the rewrite's hidden locals (_sl_it0, _sl_mgr0/_sl_exit0/_sl_val0/_sl_w0, \
-     _sl_subj0/_sl_m0) show in locals(), vars(), frame.f_locals and generator locals",
+    "B1: while a for or with runs, its hidden locals (_sl_it0, _sl_exit0/_sl_val0/_sl_w0) show \
+     in locals(), vars(), frame.f_locals and generator locals",
 );
 const B8_CO_EXTRA: Why = Why::Bug(
     "B8: the tracer's co_extra slot makes CPython call every registered code-extra free \
@@ -152,11 +152,6 @@ const B9_IMPORT_HOOK_FRAMES: Why = Why::Bug(
      __file__) in the program's imports, so the program's own trace function (trace.py) sees \
      it and trace.write_results() fails opening '<sleepy>/inspect.py'",
 );
-const B10_POSITIONS: Why = Why::Bug(
-    "B10 (3.13): code generated for a with/for takes the whole statement's source range; 3.13 \
-     places the errors of __enter__/__exit__ and of iter()/__next__ on the context manager and \
-     iterable expressions, and tracebacks show the statement's lines instead of carets there",
-);
 const LINE_EVENTS: Why = Why::ByDesign(
     "the test counts the line events of its own loops under its own trace function; a \
      rewritten for has a marker line (10,000,000+) and one more event on the for line",
@@ -167,6 +162,10 @@ const LINE_TABLE: Why = Why::ByDesign(
 const BYTECODE: Why = Why::ByDesign(
     "the test counts BUILD_LIST in its own `for x in [..]`: the rewrite passes the list to \
      __sleepy_iter__, so the compiler no longer folds it into a constant tuple",
+);
+const WITH_BYTECODE: Why = Why::ByDesign(
+    "the test counts the LOAD_CONST None of its own `with` (3 in CPython 3.13's code): the \
+     rewritten with spells out __exit__(None, None, None) and clears its hidden names with None",
 );
 const FRAME_OBJECTS: Why = Why::ByDesign(
     "the test needs a generator frame that has no frame object yet; a C trace function \
@@ -182,34 +181,7 @@ const FRAME_OBJECTS: Why = Why::ByDesign(
 const MODULES: &[Module] = &[
     as_main("test_grammar"),
     as_main("test_exceptions"),
-    Module {
-        known: &[
-            known(
-                "NestedWith.testExceptionLocation",
-                "ok",
-                "(not run)",
-                B10_POSITIONS,
-            )
-            .since(13),
-            known(
-                "NestedWith.testExceptionLocation [<function \
-                 NestedWith.testExceptionLocation.<locals>.enter_raises at 0x…>]",
-                "(not run)",
-                "FAIL",
-                B10_POSITIONS,
-            )
-            .since(13),
-            known(
-                "NestedWith.testExceptionLocation [<function \
-                 NestedWith.testExceptionLocation.<locals>.exit_raises at 0x…>]",
-                "(not run)",
-                "FAIL",
-                B10_POSITIONS,
-            )
-            .since(13),
-        ],
-        ..as_main("test_with")
-    },
+    as_main("test_with"),
     as_main("test_contextlib"),
     as_main("test_contextlib_async"),
     as_main("test_generators"),
@@ -221,34 +193,7 @@ const MODULES: &[Module] = &[
     as_main("test_except_star"),
     as_main("test_scope"),
     as_main("test_raise"),
-    Module {
-        known: &[
-            known(
-                "TestCase.test_exception_locations",
-                "ok",
-                "(not run)",
-                B10_POSITIONS,
-            )
-            .since(13),
-            known(
-                "TestCase.test_exception_locations [<function \
-                 TestCase.test_exception_locations.<locals>.iter_raises at 0x…>]",
-                "(not run)",
-                "FAIL",
-                B10_POSITIONS,
-            )
-            .since(13),
-            known(
-                "TestCase.test_exception_locations [<function \
-                 TestCase.test_exception_locations.<locals>.next_raises at 0x…>]",
-                "(not run)",
-                "FAIL",
-                B10_POSITIONS,
-            )
-            .since(13),
-        ],
-        ..as_main("test_iter")
-    },
+    as_main("test_iter"),
     as_main("test_listcomps"),
     as_main("test_setcomps"),
     as_main("test_dictcomps"),
@@ -335,7 +280,7 @@ const MODULES: &[Module] = &[
                 "TestSourcePositions.test_return_in_with_positions",
                 "ok",
                 "FAIL",
-                B10_POSITIONS,
+                WITH_BYTECODE,
             )
             .since(13),
         ],
