@@ -5,6 +5,9 @@
 //! /usr/lib's 3.11.2, with Debian's sys.path). An rpath to the chosen interpreter's LIBDIR fixes
 //! that. The interpreter's facts are baked in so the agent can start CPython the way that
 //! interpreter's `python3` starts.
+//!
+//! It also exports the libc functions that `agent::replay` defines (the record/replay layer), so
+//! that libpython and extension modules, which call them through the PLT, bind to sleepy's.
 
 fn main() {
     pyo3_build_config::use_pyo3_cfgs();
@@ -29,6 +32,36 @@ fn main() {
         config.version().major,
         config.version().minor
     );
+    // The names of `agent::replay::INTERPOSED` (a unit test there keeps the lists equal). Only the
+    // sleepy binary embeds CPython; tests call the definitions directly, without the export.
+    for name in [
+        "read",
+        "readv",
+        "pread64",
+        "recv",
+        "write",
+        "writev",
+        "pwrite64",
+        "send",
+        "clock_gettime",
+        "gettimeofday",
+        "time",
+        "getrandom",
+        "clock_nanosleep",
+        "nanosleep",
+        "open",
+        "open64",
+        "openat",
+        "openat64",
+        "fork",
+        "vfork",
+        "posix_spawn",
+        "posix_spawnp",
+        "system",
+        "pthread_create",
+    ] {
+        println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol={name}");
+    }
     println!("cargo:rerun-if-env-changed=PYO3_PYTHON");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -24,9 +24,25 @@ options:
   --rewrite GLOB    also rewrite (and trace) modules matching GLOB, e.g. 'test.test_enum*'
   --no-rewrite      run the code as written: jumps then have CPython's (pdb's) limits
   --no-trace        (run) no trace hook at all: the rewritten code alone, for measuring
+  --no-time-travel  no checkpoints and no record of inputs: forward debugging only
+  --checkpoint-interval MS
+                    a checkpoint after every MS milliseconds the program runs (default 50)
+  --checkpoint-max N
+                    keep at most N checkpoints, thinning older ones (default 64)
+  --checkpoint-memory MB
+                    keep the checkpoints' own memory under MB megabytes (default 2048)
   --stats           (run) print the run's tick count and time on stderr at the end
   -h, --help        show this help
   -V, --version     show sleepy's version and the Python it embeds";
+
+fn positive(name: &str, value: &str) -> Result<u64, UsageError> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(UsageError(format!(
+            "{name} needs a positive whole number, not {value:?}"
+        ))),
+    }
+}
 
 /// The program to run, as the user named it.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +61,27 @@ pub struct Options {
     pub rewrite: Vec<String>,
     /// `sleepy run --no-trace`: rewritten code without the trace hook (for measuring).
     pub no_trace: bool,
+    pub time_travel: TimeTravelOptions,
+}
+
+/// How checkpoints are taken and kept (see docs/time-travel.md for how the defaults were chosen).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeTravelOptions {
+    pub enabled: bool,
+    pub interval_ms: u64,
+    pub max_count: usize,
+    pub max_memory: u64,
+}
+
+impl Default for TimeTravelOptions {
+    fn default() -> Self {
+        TimeTravelOptions {
+            enabled: true,
+            interval_ms: 50,
+            max_count: 64,
+            max_memory: 2048 << 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +186,24 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
                 )?))
             }
             "--stats" => options.stats = true,
+            "--no-time-travel" => options.time_travel.enabled = false,
+            "--checkpoint-interval" => {
+                let v = value("--checkpoint-interval", inline.as_deref(), &mut rest)?;
+                options.time_travel.interval_ms = positive("--checkpoint-interval", &v)?;
+            }
+            "--checkpoint-max" => {
+                let v = value("--checkpoint-max", inline.as_deref(), &mut rest)?;
+                let n = positive("--checkpoint-max", &v)?;
+                if n < 2 {
+                    return Err(UsageError("--checkpoint-max must be at least 2".into()));
+                }
+                options.time_travel.max_count = usize::try_from(n).unwrap_or(usize::MAX);
+            }
+            "--checkpoint-memory" => {
+                let v = value("--checkpoint-memory", inline.as_deref(), &mut rest)?;
+                options.time_travel.max_memory =
+                    positive("--checkpoint-memory", &v)?.saturating_mul(1 << 20);
+            }
             "--no-rewrite" => options.no_rewrite = true,
             "--no-trace" if run => options.no_trace = true,
             "--rewrite" => options

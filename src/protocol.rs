@@ -53,6 +53,132 @@ pub struct Launch {
     pub rewrite_globs: Vec<String>,
     /// `sleepy run --no-trace`: no trace hook at all (measures rewritten code alone).
     pub no_trace: bool,
+    /// Checkpoints and replay: off in `sleepy run` and with `--no-time-travel`.
+    pub time_travel: Option<TimeTravel>,
+}
+
+/// How the agent takes checkpoints and where they report (see `docs/time-travel.md`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimeTravel {
+    /// The front end's listening socket: every checkpoint and every process forked from one
+    /// connects there and introduces itself with a [`Hello`].
+    pub socket: PathBuf,
+    /// The front end's pid: processes forked from checkpoints are re-parented to it (it is a
+    /// child subreaper) and die with it.
+    pub front_end: u32,
+    /// A checkpoint after this much running time (the program's, not the time it sat at a
+    /// prompt) since the last one.
+    pub interval_ms: u64,
+}
+
+/// The first message on a connection to the front end's time-travel socket.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum Hello {
+    /// A checkpoint, frozen until asked to [`CheckpointRequest::Spawn`] a copy of itself.
+    Checkpoint(CheckpointInfo),
+    /// A copy spawned from a checkpoint for [`Goal::Tick`]: from now on it is the program, and
+    /// this connection its control channel.
+    Live { pid: u32, epoch: u64 },
+    /// A copy spawned for [`Goal::Scan`]: it sends one [`ScanResult`] and exits.
+    Scanner { pid: u32, epoch: u64 },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckpointInfo {
+    pub pid: u32,
+    pub tick: u64,
+    /// The epoch of the process that took it (see [`Plan::epoch`]).
+    pub epoch: u64,
+    pub file: String,
+    pub line: u32,
+    pub function: String,
+}
+
+/// What the front end tells a checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum CheckpointRequest {
+    /// Fork a copy of the program as it was at the checkpoint and run it toward `plan.goal`.
+    Spawn(Plan),
+}
+
+/// How a copy spawned from a checkpoint runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// Every process that runs the program gets a new epoch; its checkpoints carry it, so the
+    /// front end can tell those of a timeline the user has since changed.
+    pub epoch: u64,
+    pub goal: Goal,
+    /// Requests that rebuild the breakpoints, displays and watches the user has now (the
+    /// checkpoint's own are those of its time).
+    pub setup: Vec<Request>,
+    /// The last sync marker the front end has seen; the copy numbers its markers after it.
+    pub sync_base: u64,
+    /// Ticks of the checkpoints the front end has: a copy takes none close to one of them.
+    pub known_checkpoints: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum Goal {
+    /// Replay to this tick's line event and stop there, as the program.
+    Tick(u64),
+    /// Replay up to (not including) the line event of tick `limit`, collecting what the query
+    /// asks for; report it and exit.
+    Scan(ScanQuery),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScanQuery {
+    pub limit: u64,
+    /// Report, for each frame on the stack at `limit`, its last line event before it.
+    pub frames: bool,
+    /// Report the last line event before `limit` where a breakpoint stops.
+    pub breakpoints: bool,
+    /// Report the last change of any of the watches before `limit`.
+    pub watches: bool,
+}
+
+/// A frame of the stack at a scan's limit, oldest first: the last tick one of its own lines
+/// ran before the limit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FrameHistory {
+    pub last_line: Option<u64>,
+    /// The frame started during the scan: it has no lines before the scan's start.
+    pub started: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScanResult {
+    /// The scan reached its limit (it can fall short if the program does something the record
+    /// does not cover, and ends).
+    pub complete: bool,
+    /// The first tick the scan saw (its checkpoint's).
+    pub start: u64,
+    pub frames: Vec<FrameHistory>,
+    /// The last breakpoint stop before the limit: its tick and breakpoint numbers.
+    pub last_break: Option<(u64, Vec<u32>)>,
+    /// The last watch change before the limit.
+    pub last_change: Option<WatchChange>,
+}
+
+/// A watch whose value changed: `tick` is the line event *before* the change (the line that
+/// made it is about to run), as a backward search reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WatchChange {
+    pub number: u32,
+    pub expr: String,
+    pub tick: u64,
+    pub old: String,
+    pub new: String,
+}
+
+/// Where a watch expression is evaluated.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum WatchScope {
+    /// In one frame, identified by its depth (frames below it, counting every Python frame),
+    /// while that frame lives.
+    Frame { depth: usize, function: String },
+    /// In every frame running a function of this name (or qualified name).
+    Function(String),
 }
 
 /// Where a frame stands, as shown by `where` and at each stop.
@@ -101,6 +227,16 @@ pub enum StopReason {
     Jump { notes: Vec<String> },
     /// A `jump` had to stop short (a loop with no more items, the function returned).
     JumpFailed { message: String, notes: Vec<String> },
+    /// A watched expression changed value on the line that just ran.
+    Watch {
+        number: u32,
+        expr: String,
+        old: String,
+        new: String,
+    },
+    /// Arrived at a point in time by `goto`, `restore` or a backward command (the front end
+    /// says why it came here).
+    Arrived,
 }
 
 /// The program is stopped and waits for commands.
@@ -108,6 +244,12 @@ pub enum StopReason {
 pub struct Stop {
     pub reason: StopReason,
     pub tick: u64,
+    /// Stopped at a line event (a time-travel position is exactly its tick); other stops (a
+    /// call, a return, an exception, post-mortem) happen after the line event of `tick`.
+    pub at_line: bool,
+    /// How many Python frames are on the stack (all of them, the library's and sleepy's own
+    /// too): the depth of the stopped frame, as [`WatchScope::Frame`] and scans count it.
+    pub depth: usize,
     /// Oldest frame first, as `where` prints them; the stop's own frame is the last.
     pub stack: Vec<FrameInfo>,
     /// `display` expressions whose value changed in the stopped frame.
@@ -248,6 +390,37 @@ pub enum Request {
         line: u32,
         option: Option<String>,
     },
+    /// Run forward, stopping at nothing, to the line event of this tick (answered by
+    /// `Stopped`, or `Finished` if the program ends first).
+    RunTo {
+        tick: u64,
+    },
+    /// Take a checkpoint now (answered by `Reply::Done`; the checkpoint introduces itself on
+    /// the time-travel socket).
+    Checkpoint,
+    /// `watch EXPR [in FUNC]`: stop where its value changes.
+    Watch {
+        number: u32,
+        frame: usize,
+        expr: String,
+        function: Option<String>,
+    },
+    /// The breakpoints as the front end knows them, in a process spawned from a checkpoint.
+    RestoreBreakpoints {
+        breakpoints: Vec<BreakpointInfo>,
+        /// The number the next new breakpoint gets (pdb never reuses one).
+        next: u32,
+    },
+    /// The same watch again in a process spawned from a checkpoint (no evaluation now).
+    RestoreWatch {
+        number: u32,
+        expr: String,
+        scope: WatchScope,
+    },
+    /// Removes a watch, or all of them.
+    Unwatch {
+        number: Option<u32>,
+    },
     Quit,
 }
 
@@ -290,6 +463,13 @@ pub enum Reply {
         errors: Vec<String>,
     },
     Displays(Vec<(String, String)>),
+    /// A watch was set: where it is evaluated, and its value now.
+    Watching {
+        number: u32,
+        expr: String,
+        scope: WatchScope,
+        value: String,
+    },
 }
 
 /// A message from the agent.
@@ -316,6 +496,20 @@ pub enum AgentMessage {
     Notice {
         text: String,
     },
+    /// The user changed the program's state at a stop (`jump`, `!statement`): the recorded
+    /// future after `tick` is gone, and so are checkpoints after it.
+    Diverged {
+        tick: u64,
+        /// The process's new epoch: its checkpoints from now on are of the new timeline.
+        epoch: u64,
+    },
+    /// Time travel stopped working for this run (the program started a thread or a process,
+    /// the record is full): checkpoints are useless from now on.
+    TimeTravelOff {
+        reason: String,
+    },
+    /// A scanner's answer (see [`Goal::Scan`]).
+    Scanned(ScanResult),
 }
 
 #[derive(Debug, thiserror::Error)]

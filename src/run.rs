@@ -26,6 +26,7 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
         rewrite: !options.no_rewrite,
         rewrite_globs: options.rewrite.clone(),
         no_trace: options.no_trace,
+        time_travel: None,
     };
     // Signals a terminal sends reach the program directly (it shares sleepy's process group);
     // signals sent to sleepy alone by another process (a scheduler's SIGTERM) are passed on.

@@ -42,6 +42,11 @@ fn start(dir: &Path, source: &str) -> (Debugger, Collect) {
         rewrite: true,
         rewrite_globs: vec![],
         no_trace: false,
+        time_travel: Some(sleepy::protocol::TimeTravel {
+            socket: std::path::PathBuf::new(),
+            front_end: 0,
+            interval_ms: 50,
+        }),
     };
     let io = ProgramIo::Terminal {
         rows: 24,

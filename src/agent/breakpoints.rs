@@ -95,6 +95,34 @@ impl BreakpointTable {
         info
     }
 
+    /// Replaces the table with breakpoints as another process had them (numbers, hit and
+    /// ignore counts kept); each comes with its file's index in this process's file table.
+    pub fn restore(&mut self, entries: Vec<(u32, BreakpointInfo)>, next: u32) {
+        self.slots.clear();
+        self.slots
+            .resize(next.saturating_sub(1) as usize, None::<Breakpoint>);
+        for (file, info) in entries {
+            let index = info.number.saturating_sub(1) as usize;
+            if self.slots.len() <= index {
+                self.slots.resize(index + 1, None);
+            }
+            self.slots[index] = Some(Breakpoint {
+                number: info.number,
+                file,
+                path: info.file,
+                line: info.line,
+                temporary: info.temporary,
+                enabled: info.enabled,
+                condition: info.condition,
+                ignore: info.ignore,
+                hits: info.hits,
+                function: info.function,
+                function_first_line: None,
+            });
+        }
+        self.touch();
+    }
+
     /// Lines with an enabled line breakpoint in a file, sorted.
     pub fn lines_in(&self, file: u32) -> Vec<u32> {
         let mut lines: Vec<u32> = self

@@ -9,7 +9,8 @@ use pyo3::Python;
 use crate::protocol::{self, AgentMessage, ChannelError, Request};
 
 pub struct Channel {
-    stream: UnixStream,
+    /// `None` in a checkpoint: it has let go of the channel of the process it was copied from.
+    stream: Option<UnixStream>,
     /// A private duplicate of the program's terminal, for sync markers: it stays valid even if
     /// the program closes or redirects its own stdout.
     sync: Option<File>,
@@ -19,7 +20,7 @@ pub struct Channel {
 impl Channel {
     pub fn new(stream: UnixStream, sync: Option<File>) -> Self {
         Channel {
-            stream,
+            stream: Some(stream),
             sync,
             counter: 0,
         }
@@ -39,19 +40,43 @@ impl Channel {
     }
 
     pub fn send(&mut self, msg: &AgentMessage) -> Result<(), ChannelError> {
-        protocol::send(&mut self.stream, msg)
+        match self.stream.as_mut() {
+            Some(stream) => protocol::send(stream, msg),
+            None => Err(ChannelError::Io(std::io::ErrorKind::NotConnected.into())),
+        }
     }
 
     /// Waits for the next request with the GIL released, so the program's other threads run.
     /// `None` when the front end has gone away.
     pub fn receive(&mut self, py: Python<'_>) -> Option<Request> {
-        let stream = &mut self.stream;
+        let stream = self.stream.as_mut()?;
         py.detach(move || protocol::receive::<_, Request>(stream).ok().flatten())
     }
 
     /// The first message, before Python exists.
     pub fn receive_blocking(&mut self) -> Result<Option<Request>, ChannelError> {
-        protocol::receive(&mut self.stream)
+        match self.stream.as_mut() {
+            Some(stream) => protocol::receive(stream),
+            None => Ok(None),
+        }
+    }
+
+    /// A checkpoint closes its copy of the channel: it must never read the live process's
+    /// requests, and the front end must see the channel close when that process dies.
+    pub fn close(&mut self) {
+        self.stream = None;
+    }
+
+    /// A process spawned from a checkpoint talks to the front end on its own connection, and
+    /// numbers its sync markers after the last one the front end has seen.
+    pub fn reconnect(&mut self, stream: UnixStream, sync_base: u64) {
+        self.stream = Some(stream);
+        self.counter = sync_base;
+    }
+
+    /// The program's terminal (the duplicate used for markers), when there is one.
+    pub fn terminal(&self) -> Option<&File> {
+        self.sync.as_ref()
     }
 
     pub fn set_sync(&mut self, sync: Option<File>) {

@@ -46,7 +46,12 @@ fn status_result(status: ffi::PyStatus) -> Result<(), InitError> {
 /// Starts CPython as `executable` would start: its `getpath` computes `sys.prefix`, `sys.path`
 /// and a virtualenv's site-packages from that path, and the environment (PYTHONPATH, ...) is
 /// honoured. `argv` becomes `sys.argv` as is (no option parsing).
-pub fn initialize(executable: &Path, argv: &[Vec<u8>]) -> Result<(), InitError> {
+///
+/// `unbuffered` is `python3 -u`: with time travel on, every write the program makes to its
+/// stdout and stderr happens when it prints, never at a later flush, so a replay writes exactly
+/// what the recorded run wrote at the same points (the agent flushes at stops, a replay does not
+/// stop).
+pub fn initialize(executable: &Path, argv: &[Vec<u8>], unbuffered: bool) -> Result<(), InitError> {
     let exe = CString::new(executable.as_os_str().as_bytes())
         .map_err(|_| InitError("the interpreter path contains a NUL byte".into()))?;
     let args: Vec<CString> = argv
@@ -65,6 +70,9 @@ pub fn initialize(executable: &Path, argv: &[Vec<u8>]) -> Result<(), InitError> 
     let config = unsafe { config.assume_init_mut() };
     config.parse_argv = 0;
     config.install_signal_handlers = 1;
+    if unbuffered {
+        config.buffered_stdio = 0;
+    }
     let result = (|| {
         // SAFETY: the config is initialised; the strings outlive the calls, which copy them.
         unsafe {
@@ -398,7 +406,7 @@ pub fn make_fast_iter(py: Python<'_>, fallback: IteratorFallback) -> PyResult<Bo
             PyCFunction: fast_iter,
         },
         ml_flags: ffi::METH_O,
-        ml_doc: c"__sleepy_iter__($module, obj, /)\n--\n\niter(obj), usable by a second iter() (sleepy's rewritten for loops)".as_ptr(),
+        ml_doc: c"__sleepy_iter__(obj, /)\n--\n\niter(obj), usable by a second iter() (sleepy's rewritten for loops)".as_ptr(),
     }));
     // Its module is `builtins`, where it is installed: pickle finds a builtin function there.
     let module = pyo3::types::PyString::new(py, "builtins");

@@ -10,6 +10,9 @@ pub mod breakpoints;
 pub mod channel;
 pub mod cpython;
 pub mod interpreter;
+pub mod replay;
+pub mod stdio;
+pub mod timeline;
 pub mod tracer;
 
 use std::ffi::CString;
@@ -82,14 +85,20 @@ fn receive_fds(control: &UnixStream) -> anyhow::Result<Vec<OwnedFd>> {
 fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
     // The control socket arrives as stdin; keep it on a close-on-exec descriptor of its own so
     // the program's subprocesses never inherit it.
-    let control = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdin(), 3)
-        .context("taking the control socket")?;
+    let control = timeline::agent_fd(
+        rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdin(), 3)
+            .context("taking the control socket")?,
+    )
+    .context("taking the control socket")?;
     let stream = UnixStream::from(control);
     *channel_stream = Some(stream.try_clone().context("cloning the control socket")?);
     let mut fds = receive_fds(&stream)?.into_iter();
     let (Some(program_stdin), Some(crash)) = (fds.next(), fds.next()) else {
         bail!("the front end sent the wrong descriptors");
     };
+    let crash = timeline::agent_fd(crash).context("taking the crash pipe")?;
+    // The program must not outlive the front end (killed with SIGKILL, say).
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
     rustix::stdio::dup2_stdin(&program_stdin).context("installing the program's stdin")?;
     drop(program_stdin);
 
@@ -104,8 +113,11 @@ fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
         // a shell would start it: job control and Ctrl-C then behave as in a real terminal.
         let _ = rustix::process::setsid();
         let _ = rustix::process::ioctl_tiocsctty(rustix::stdio::stdin());
-        let sync = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3)
-            .context("duplicating the terminal")?;
+        let sync = timeline::agent_fd(
+            rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3)
+                .context("duplicating the terminal")?,
+        )
+        .context("duplicating the terminal")?;
         channel.set_sync(Some(File::from(sync)));
     }
 
@@ -126,9 +138,9 @@ fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
         Target::Module { .. } => b"-m".to_vec(),
     }];
     argv.extend(launch.args.iter().cloned());
-    cpython::initialize(&executable, &argv)?;
+    cpython::initialize(&executable, &argv, launch.time_travel.is_some())?;
     let py = cpython::attached_token();
-    let status = run_program(py, channel, &launch, crash)?;
+    let status = run_program(py, channel, &launch, crash, channel_stream)?;
     Ok(status)
 }
 
@@ -200,6 +212,7 @@ fn run_program(
     mut channel: Channel,
     launch: &Launch,
     crash: OwnedFd,
+    error_channel: &mut Option<UnixStream>,
 ) -> anyhow::Result<i32> {
     let runner = load_module(py, RUNNER_PY, "<sleepy>/runner.py", "_sleepy_runner")?;
     let inspect = load_module(py, INSPECT_PY, "<sleepy>/inspect.py", "_sleepy_inspect")?;
@@ -358,7 +371,16 @@ fn run_program(
             ),
         )
         .map_err(py_err)?;
+    // The copy of the channel kept to report a failed start goes before the program runs: a
+    // checkpoint must not hold the channel open after the process it was copied from is gone.
+    *error_channel = None;
     tracer::install(Tracer::new(launch.mode, channel, helpers));
+    if let Some(config) = launch.time_travel.clone()
+        && launch.mode == RunMode::Debug
+    {
+        stdio::install(py).map_err(py_err)?;
+        tracer::with(|t| t.enable_time_travel(config));
+    }
 
     let (start, stop) = if launch.no_trace {
         let nothing = py.eval(c"lambda: None", None, None)?;

@@ -156,6 +156,15 @@ fn launch(program: &Program, options: &Options) -> Launch {
         rewrite: !options.no_rewrite,
         rewrite_globs: options.rewrite.clone(),
         no_trace: false,
+        time_travel: options
+            .time_travel
+            .enabled
+            .then(|| crate::protocol::TimeTravel {
+                // The session fills these in when it opens the socket.
+                socket: std::path::PathBuf::new(),
+                front_end: 0,
+                interval_ms: options.time_travel.interval_ms,
+            }),
     }
 }
 
@@ -195,6 +204,8 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
         raw_output: !interactive,
     };
     let mut debugger = Debugger::start(launch(&spec.program, &spec.options), io)?;
+    let budget = &spec.options.time_travel;
+    debugger.set_budget(budget.max_count, budget.max_memory);
     let mut out = Transcript::new(std::io::stdout());
     // In line mode Ctrl-C interrupts the program, not sleepy.
     let interrupted = Arc::new(AtomicBool::new(false));

@@ -7,7 +7,7 @@ pub mod parse;
 
 use serde::{Deserialize, Serialize};
 
-pub use parse::{Command, ListArg, ParseError, parse};
+pub use parse::{Back, Command, ListArg, ParseError, parse};
 
 /// Every command, by a stable name: key maps and config refer to these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,6 +39,16 @@ pub enum CommandId {
     Whatis,
     Retval,
     Tick,
+    Rstep,
+    Rnext,
+    Rreturn,
+    Rcontinue,
+    Goto,
+    Restore,
+    Checkpoints,
+    Checkpoint,
+    Watch,
+    Unwatch,
     Exec,
     Quit,
     Help,
@@ -333,6 +343,108 @@ pub static COMMANDS: &[CommandSpec] = &[
         []
     ),
     command!(
+        Rstep,
+        "rstep",
+        ["rs", "bstep"],
+        "rstep",
+        "step back one line, into calls (the mirror of step)",
+        "Go back to the line that ran just before this one, in whatever function it was: back \
+         into a function that just returned, back out to the caller before the call. The program \
+         is then exactly as it was there; going forward again does the same things again.",
+        ["S-s", "S-F11"]
+    ),
+    command!(
+        Rnext,
+        "rnext",
+        ["rn", "bnext"],
+        "rnext",
+        "step back one line in this function (the mirror of next)",
+        "Go back to the previous line of the selected function, over the calls it made; at the \
+         function's first line, back to the caller's line that called it.",
+        ["S-n", "S-F10"]
+    ),
+    command!(
+        Rreturn,
+        "rreturn",
+        ["rr", "bfinish"],
+        "rreturn",
+        "go back to the caller, before the call (the mirror of return)",
+        "Go back to the line of the caller that called the selected function, before the call \
+         was made.",
+        ["S-r"]
+    ),
+    command!(
+        Rcontinue,
+        "rcontinue",
+        ["rc", "bcontinue"],
+        "rcontinue",
+        "run backward to the previous breakpoint or watch change",
+        "Go back to the last point before now where a breakpoint stops or a watched expression \
+         changes value (stopping before the line that changes it); to the start of the run if \
+         there is none.",
+        ["S-c", "S-F5"]
+    ),
+    command!(
+        Goto,
+        "goto",
+        ["go"],
+        "goto TICK",
+        "go to any tick of this run, past or future",
+        "Go to the line event of tick TICK: backward from a checkpoint, forward by running (no \
+         breakpoint stops on the way). The program is in exactly the state it had there.",
+        []
+    ),
+    command!(
+        Restore,
+        "restore",
+        [],
+        "restore N",
+        "go back to checkpoint N",
+        "Go to the point where checkpoint N (see 'checkpoints') was taken.",
+        []
+    ),
+    command!(
+        Checkpoints,
+        "checkpoints",
+        [],
+        "checkpoints",
+        "list the checkpoints",
+        "List the checkpoints of this run: number, tick, where the program was, and the memory \
+         each holds on its own. Checkpoints are taken while the program runs and at every stop; \
+         older ones are thinned to stay within the budget (--checkpoint-max, --checkpoint-memory).",
+        []
+    ),
+    command!(
+        Checkpoint,
+        "checkpoint",
+        [],
+        "checkpoint",
+        "take a checkpoint now",
+        "Take a checkpoint at the current line (every stop at a line already is one).",
+        []
+    ),
+    command!(
+        Watch,
+        "watch",
+        [],
+        "watch EXPRESSION [in FUNCTION]",
+        "stop where an expression changes value, forward and backward",
+        "Stop at the first line where the value of EXPRESSION changes (by value: a list that \
+         gains an item has changed), printing the old and new values. It is evaluated in the \
+         selected frame while that frame runs, or with 'in FUNCTION' in every call of FUNCTION. \
+         continue stops after the line that changed it; rcontinue stops before it.",
+        []
+    ),
+    command!(
+        Unwatch,
+        "unwatch",
+        [],
+        "unwatch [N]",
+        "remove a watch (all of them without N)",
+        "Remove watch N, or every watch.",
+        []
+    ),
+    command!(
         Exec,
         "!",
         [],
@@ -518,6 +630,9 @@ mod tests {
 
     #[test]
     fn completion_uses_names_and_aliases() {
-        assert_eq!(completions("un"), vec!["undisplay", "unt", "until"]);
+        assert_eq!(
+            completions("un"),
+            vec!["undisplay", "unt", "until", "unwatch"]
+        );
     }
 }

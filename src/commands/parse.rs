@@ -4,6 +4,15 @@ use crate::protocol::{EvalStyle, Resume};
 
 use super::{CommandId, lookup};
 
+/// The backward execution commands, mirrors of the forward ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Back {
+    Step,
+    Next,
+    Return,
+    Continue,
+}
+
 /// What `list` was asked to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListArg {
@@ -63,6 +72,17 @@ pub enum Command {
     Undisplay(Option<String>),
     Retval,
     Tick,
+    /// `rstep`, `rnext`, `rreturn`, `rcontinue`.
+    Back(Back),
+    Goto(u64),
+    Restore(u32),
+    Checkpoints,
+    Checkpoint,
+    Watch {
+        expr: String,
+        function: Option<String>,
+    },
+    Unwatch(Option<u32>),
     /// A Python statement; `explicit` when typed with `!`.
     Exec {
         source: String,
@@ -114,6 +134,16 @@ impl Command {
             Command::Undisplay(_) => CommandId::Undisplay,
             Command::Retval => CommandId::Retval,
             Command::Tick => CommandId::Tick,
+            Command::Back(Back::Step) => CommandId::Rstep,
+            Command::Back(Back::Next) => CommandId::Rnext,
+            Command::Back(Back::Return) => CommandId::Rreturn,
+            Command::Back(Back::Continue) => CommandId::Rcontinue,
+            Command::Goto(_) => CommandId::Goto,
+            Command::Restore(_) => CommandId::Restore,
+            Command::Checkpoints => CommandId::Checkpoints,
+            Command::Checkpoint => CommandId::Checkpoint,
+            Command::Watch { .. } => CommandId::Watch,
+            Command::Unwatch(_) => CommandId::Unwatch,
             Command::Exec { .. } => CommandId::Exec,
             Command::Quit => CommandId::Quit,
             Command::Help(_) => CommandId::Help,
@@ -352,6 +382,54 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         CommandId::Undisplay => Command::Undisplay(opt(arg)),
         CommandId::Retval => Command::Retval,
         CommandId::Tick => Command::Tick,
+        CommandId::Rstep => Command::Back(Back::Step),
+        CommandId::Rnext => Command::Back(Back::Next),
+        CommandId::Rreturn => Command::Back(Back::Return),
+        CommandId::Rcontinue => Command::Back(Back::Continue),
+        CommandId::Goto => {
+            let a = required(arg, spec.usage)?;
+            Command::Goto(a.parse::<u64>().map_err(|_| {
+                ParseError(format!("goto needs a tick number, not {}", py_repr(&a)))
+            })?)
+        }
+        CommandId::Restore => {
+            let a = required(arg, spec.usage)?;
+            Command::Restore(a.parse::<u32>().map_err(|_| {
+                ParseError(format!(
+                    "restore needs a checkpoint number, not {}",
+                    py_repr(&a)
+                ))
+            })?)
+        }
+        CommandId::Checkpoints => Command::Checkpoints,
+        CommandId::Checkpoint => Command::Checkpoint,
+        CommandId::Watch => {
+            let a = required(arg, spec.usage)?;
+            match a.rsplit_once(" in ") {
+                Some((expr, function))
+                    if !function.trim().is_empty()
+                        && function
+                            .trim()
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || c == '_' || c == '.') =>
+                {
+                    Command::Watch {
+                        expr: expr.trim().to_string(),
+                        function: Some(function.trim().to_string()),
+                    }
+                }
+                _ => Command::Watch {
+                    expr: a,
+                    function: None,
+                },
+            }
+        }
+        CommandId::Unwatch => match opt(arg) {
+            None => Command::Unwatch(None),
+            Some(a) => Command::Unwatch(Some(a.parse::<u32>().map_err(|_| {
+                ParseError(format!("unwatch needs a watch number, not {}", py_repr(&a)))
+            })?)),
+        },
         CommandId::Exec => Command::Exec {
             source: arg.to_string(),
             explicit: true,

@@ -79,7 +79,18 @@ pub fn stop(stop: &Stop) -> Vec<String> {
         StopReason::Interrupted => {
             lines.push("Program interrupted. (Use 'continue' to resume.)".to_string())
         }
-        StopReason::Start | StopReason::Step | StopReason::BreakpointCall => {}
+        StopReason::Watch {
+            number,
+            expr,
+            old,
+            new,
+        } => {
+            lines.push(format!("Watchpoint {number}: {expr}"));
+            lines.push(format!("Old value = {old}"));
+            lines.push(format!("New value = {new}"));
+        }
+        StopReason::Start | StopReason::Step | StopReason::BreakpointCall | StopReason::Arrived => {
+        }
     }
     if let Some(frame) = stop.stack.last() {
         lines.extend(stack_entry(frame, true));

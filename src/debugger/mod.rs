@@ -8,8 +8,13 @@
 //! for their sync marker, so they never overtake the program output that came before them.
 
 pub mod format;
+pub mod timeline;
+mod travel;
 
 use std::collections::{BTreeMap, HashMap};
+
+use self::timeline::{Budget, Timeline};
+use self::travel::{TravelOp, WatchEntry};
 use std::time::{Duration, Instant};
 
 use crate::commands::{self, Command, ListArg};
@@ -70,6 +75,7 @@ enum Pending {
     Display { listing: bool },
     Args,
     Resume,
+    Checkpoint,
 }
 
 /// How long a message may wait for the program output before it (its sync marker).
@@ -92,6 +98,18 @@ pub struct Debugger {
     interrupt_sent: bool,
     /// The agent's channel has closed (with the error, if any), not yet acted on.
     gone: Option<Option<String>>,
+    timeline: Timeline,
+    travel: Option<TravelOp>,
+    watches: BTreeMap<u32, WatchEntry>,
+    next_watch: u32,
+    /// The number pdb would give the next breakpoint (numbers are never reused).
+    next_breakpoint: u32,
+    next_epoch: u64,
+    /// The furthest tick seen on this timeline, and its last tick once the program has ended.
+    frontier: u64,
+    end_tick: Option<u64>,
+    measured_at: Instant,
+    measure_cursor: usize,
 }
 
 impl Debugger {
@@ -126,7 +144,28 @@ impl Debugger {
             last_tick: 0,
             interrupt_sent: false,
             gone: None,
+            timeline: travel::timeline(Budget {
+                max_count: 64,
+                max_memory: 2048 << 20,
+            }),
+            travel: None,
+            watches: BTreeMap::new(),
+            next_watch: 1,
+            next_breakpoint: 1,
+            next_epoch: 0,
+            frontier: 0,
+            end_tick: None,
+            measured_at: Instant::now(),
+            measure_cursor: 0,
         }
+    }
+
+    /// How many checkpoints, and how much memory of their own, time travel may keep.
+    pub fn set_budget(&mut self, max_count: usize, max_memory: u64) {
+        self.timeline.budget = Budget {
+            max_count,
+            max_memory,
+        };
     }
 
     pub fn phase(&self) -> &Phase {
@@ -180,6 +219,7 @@ impl Debugger {
         if let Some(event) = event {
             self.handle(event, sink);
         }
+        self.tend_checkpoints();
         if let Some((_, _, since)) = &self.deferred
             && since.elapsed() > SYNC_PATIENCE
         {
@@ -236,6 +276,9 @@ impl Debugger {
                 self.settle_gone(sink);
             }
             SessionEvent::OutputClosed => {}
+            SessionEvent::Checkpoint(info) => self.checkpoint_arrived(info),
+            SessionEvent::NewLive { .. } => {}
+            SessionEvent::Scanned { result, .. } => self.scanned(result, sink),
         }
     }
 
@@ -319,6 +362,12 @@ impl Debugger {
             AgentMessage::Notice { text } => sink.line(Kind::Notice, &format!("sleepy: {text}")),
             AgentMessage::Stopped { stop, .. } => {
                 self.last_tick = stop.tick;
+                self.saw_tick(stop.tick);
+                if matches!(stop.reason, StopReason::Arrived) {
+                    self.arrived(sink);
+                } else {
+                    self.travel = None;
+                }
                 for line in format::stop(&stop) {
                     sink.line(Kind::Location, &line);
                 }
@@ -336,6 +385,9 @@ impl Debugger {
             }
             AgentMessage::Finished { finish, .. } => {
                 self.last_tick = finish.tick;
+                self.saw_tick(finish.tick);
+                self.end_tick = Some(finish.tick);
+                self.travel = None;
                 let text = match (&finish.signal, &finish.exception) {
                     (Some(sig), _) => format!(
                         "The program was interrupted ({}) and exited with code {}.",
@@ -352,8 +404,18 @@ impl Debugger {
             AgentMessage::Reply { reply, .. } => {
                 let pending = self.pending.take().unwrap_or(Pending::Plain);
                 self.phase = Phase::Stopped;
-                self.show_reply(pending, reply, sink);
+                if matches!(pending, Pending::Resume) {
+                    // A move that the agent refused: nothing is on its way.
+                    self.travel = None;
+                }
+                if !self.watch_set(&reply, sink) {
+                    self.show_reply(pending, reply, sink);
+                }
             }
+            AgentMessage::Diverged { tick, epoch } => self.diverged(tick, epoch, sink),
+            AgentMessage::TimeTravelOff { reason } => self.time_travel_off(reason, sink),
+            // Only scanners send these, on connections of their own.
+            AgentMessage::Scanned(_) => {}
         }
     }
 
@@ -577,6 +639,21 @@ impl Debugger {
             Command::Undisplay(expr) => {
                 self.request(Request::Undisplay { frame, expr }, Pending::Plain, sink)
             }
+            Command::Back(back) => self.back(back, sink),
+            Command::Goto(tick) => self.goto_command(tick, sink),
+            Command::Restore(number) => self.restore(number, sink),
+            Command::Checkpoints => self.list_checkpoints(sink),
+            Command::Checkpoint => {
+                if !self.session.time_travel() {
+                    return sink.line(
+                        Kind::Error,
+                        "*** time travel is off for this session (--no-time-travel)",
+                    );
+                }
+                self.request(Request::Checkpoint, Pending::Checkpoint, sink)
+            }
+            Command::Watch { expr, function } => self.watch_command(expr, function, sink),
+            Command::Unwatch(number) => self.unwatch(number, sink),
         }
     }
 
@@ -637,7 +714,13 @@ impl Debugger {
                 err(sink, &exec_error(&source, explicit, &e))
             }
             (_, Reply::Error(e)) => err(sink, &e),
+            (Pending::Checkpoint, Reply::Done) => {
+                let tick = self.stop.as_ref().map(|s| s.tick).unwrap_or(self.last_tick);
+                sink.line(Kind::Info, &format!("Checkpoint taken at tick {tick}"));
+            }
             (_, Reply::Done) => {}
+            // Shown by `watch_set`.
+            (_, Reply::Watching { .. }) => {}
             (_, Reply::Value(v)) => sink.line(Kind::Info, &v),
             (_, Reply::Message(lines)) => lines.iter().for_each(|l| sink.line(Kind::Info, l)),
             (Pending::Exec { source, explicit }, Reply::Output { lines, error }) => {
@@ -683,6 +766,7 @@ impl Debugger {
                     Kind::Info,
                     &format!("Breakpoint {} at {}:{}", bp.number, bp.file, bp.line),
                 );
+                self.next_breakpoint = self.next_breakpoint.max(bp.number + 1);
                 self.breakpoints.insert(bp.number, bp);
             }
             (_, Reply::Deleted { deleted, errors }) => {

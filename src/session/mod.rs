@@ -8,6 +8,7 @@
 //! queue, in the order the threads read them.
 
 pub mod output;
+pub mod travel;
 
 use std::fs::File;
 use std::io::{IoSlice, Read, Write};
@@ -23,7 +24,10 @@ use rustix::pty::OpenptFlags;
 use rustix::termios::{self, OptionalActions, Winsize};
 
 use self::output::{MarkerFilter, Piece};
-use crate::protocol::{self, AgentMessage, ChannelError, Launch, Request};
+use self::travel::{CheckpointProcess, TravelSocket};
+use crate::protocol::{
+    self, AgentMessage, ChannelError, CheckpointInfo, Launch, Request, ScanResult,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -33,6 +37,8 @@ pub enum SessionError {
     Spawn(std::io::Error),
     #[error("cannot talk to the agent: {0}")]
     Channel(#[from] ChannelError),
+    #[error("cannot set up time travel: {0}")]
+    TimeTravel(std::io::Error),
 }
 
 /// Where the program's standard streams go.
@@ -60,16 +66,56 @@ pub enum SessionEvent {
     AgentGone(Option<String>),
     /// The terminal has no writer left.
     OutputClosed,
+    /// A checkpoint introduced itself (the session keeps the process; see [`Session::spawn_from`]).
+    Checkpoint(CheckpointInfo),
+    /// A copy spawned from a checkpoint is the program now; its messages arrive as `Agent`.
+    NewLive {
+        pid: u32,
+        epoch: u64,
+    },
+    /// A scanner's answer; `None` if it ended without one.
+    Scanned {
+        pid: u32,
+        result: Option<ScanResult>,
+    },
+}
+
+/// What the session's threads send; [`Session::next_event`] turns it into a [`SessionEvent`].
+pub enum Incoming {
+    Event(SessionEvent),
+    /// A message or the end of the control channel of the agent with this generation.
+    Agent(u64, AgentMessage),
+    AgentGone(u64, Option<String>),
+    Checkpoint(CheckpointInfo, UnixStream),
+    Live {
+        conn: UnixStream,
+        pid: u32,
+        epoch: u64,
+    },
+    Scanned(u32, Option<ScanResult>),
+}
+
+/// The process that runs the program now.
+enum Live {
+    /// The agent the session started.
+    Spawned(Child),
+    /// A copy spawned from a checkpoint (re-parented to this process).
+    Adopted(u32),
 }
 
 pub struct Session {
-    child: Child,
+    live: Live,
     control: UnixStream,
-    events: Receiver<SessionEvent>,
+    /// Messages of older agents (killed by a time-travel move) are dropped.
+    generation: u64,
+    tx: Sender<Incoming>,
+    events: Receiver<Incoming>,
     terminal: Option<File>,
     terminal_name: Option<PathBuf>,
     crash: Option<File>,
     status: Option<ExitStatus>,
+    socket: Option<TravelSocket>,
+    checkpoints: std::collections::HashMap<u32, CheckpointProcess>,
 }
 
 fn open_terminal(
@@ -117,9 +163,19 @@ impl Session {
     /// Starts the agent from the given sleepy executable (tests drive the library this way).
     pub fn start_with_agent(
         exe: &std::path::Path,
-        launch: Launch,
+        mut launch: Launch,
         io: ProgramIo,
     ) -> Result<Session, SessionError> {
+        let (tx, rx) = mpsc::channel();
+        let socket = match launch.time_travel.as_mut() {
+            Some(tt) => {
+                let socket = TravelSocket::open(tx.clone()).map_err(SessionError::TimeTravel)?;
+                tt.socket = socket.path.clone();
+                tt.front_end = std::process::id();
+                Some(socket)
+            }
+            None => None,
+        };
         let (control, agent_end) = UnixStream::pair().map_err(SessionError::Spawn)?;
         let (crash_read, crash_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| SessionError::Spawn(e.into()))?;
@@ -162,10 +218,9 @@ impl Session {
         drop(program_stdin);
         drop(crash_write);
 
-        let (tx, rx) = mpsc::channel();
         let mut reader = control.try_clone().map_err(SessionError::Spawn)?;
         let agent_tx = tx.clone();
-        std::thread::spawn(move || read_agent(&mut reader, &agent_tx));
+        std::thread::spawn(move || read_agent(&mut reader, 0, &agent_tx));
         let terminal = match master {
             Some(master) => {
                 let writer = File::from(master.try_clone().map_err(SessionError::Terminal)?);
@@ -175,22 +230,29 @@ impl Session {
             }
             None => None,
         };
-        drop(tx);
         let mut session = Session {
-            child,
+            live: Live::Spawned(child),
             control,
+            generation: 0,
+            tx,
             events: rx,
             terminal,
             terminal_name: name,
             crash: Some(File::from(crash_read)),
             status: None,
+            socket,
+            checkpoints: std::collections::HashMap::new(),
         };
         session.send(&Request::Launch(launch))?;
         Ok(session)
     }
 
+    /// The pid of the process that runs the program now.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        match &self.live {
+            Live::Spawned(child) => child.id(),
+            Live::Adopted(pid) => *pid,
+        }
     }
 
     pub fn send(&mut self, request: &Request) -> Result<(), SessionError> {
@@ -199,16 +261,99 @@ impl Session {
     }
 
     /// The next event, or `None` after `timeout` with nothing to report.
-    pub fn next_event(&self, timeout: Duration) -> Option<SessionEvent> {
-        match self.events.recv_timeout(timeout) {
-            Ok(event) => Some(event),
-            Err(RecvTimeoutError::Timeout) => None,
-            // Both reader threads ended: nothing more will ever come.
-            Err(RecvTimeoutError::Disconnected) => {
-                std::thread::sleep(timeout);
-                None
+    pub fn next_event(&mut self, timeout: Duration) -> Option<SessionEvent> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let incoming = match self.events.recv_timeout(left) {
+                Ok(incoming) => incoming,
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(left);
+                    return None;
+                }
+            };
+            match incoming {
+                Incoming::Event(event) => return Some(event),
+                Incoming::Agent(generation, msg) if generation == self.generation => {
+                    return Some(SessionEvent::Agent(msg));
+                }
+                Incoming::AgentGone(generation, error) if generation == self.generation => {
+                    return Some(SessionEvent::AgentGone(error));
+                }
+                // An agent killed by a time-travel move: whatever it still had to say is moot.
+                Incoming::Agent(..) | Incoming::AgentGone(..) => {}
+                Incoming::Checkpoint(info, conn) => {
+                    self.checkpoints
+                        .insert(info.pid, CheckpointProcess::new(info.clone(), conn));
+                    return Some(SessionEvent::Checkpoint(info));
+                }
+                Incoming::Live { conn, pid, epoch } => {
+                    if self.adopt(conn, pid).is_ok() {
+                        return Some(SessionEvent::NewLive { pid, epoch });
+                    }
+                    travel::kill_and_reap(pid);
+                }
+                Incoming::Scanned(pid, result) => {
+                    // It vanishes after answering; this reaps it.
+                    travel::kill_and_reap(pid);
+                    return Some(SessionEvent::Scanned { pid, result });
+                }
             }
         }
+    }
+
+    /// A copy spawned from a checkpoint becomes the program: its connection is the control
+    /// channel from now on.
+    fn adopt(&mut self, conn: UnixStream, pid: u32) -> std::io::Result<()> {
+        let mut reader = conn.try_clone()?;
+        self.generation += 1;
+        let generation = self.generation;
+        let tx = self.tx.clone();
+        std::thread::spawn(move || read_agent(&mut reader, generation, &tx));
+        self.control = conn;
+        self.live = Live::Adopted(pid);
+        self.status = None;
+        Ok(())
+    }
+
+    /// Does this session do time travel (it has the socket)?
+    pub fn time_travel(&self) -> bool {
+        self.socket.is_some()
+    }
+
+    /// Asks checkpoint `pid` for a copy of the program under `plan` (which answers with
+    /// `NewLive` or `Scanned`).
+    pub fn spawn_from(
+        &mut self,
+        pid: u32,
+        plan: crate::protocol::Plan,
+    ) -> Result<(), SessionError> {
+        let checkpoint = self
+            .checkpoints
+            .get_mut(&pid)
+            .ok_or_else(|| SessionError::TimeTravel(std::io::Error::other("no such checkpoint")))?;
+        checkpoint.spawn(plan)?;
+        Ok(())
+    }
+
+    /// Kills a checkpoint the front end no longer wants.
+    pub fn drop_checkpoint(&mut self, pid: u32) {
+        if let Some(c) = self.checkpoints.remove(&pid) {
+            c.kill();
+        }
+    }
+
+    /// The memory only this checkpoint holds, in bytes.
+    pub fn checkpoint_memory(&self, pid: u32) -> Option<u64> {
+        self.checkpoints.get(&pid).and_then(|c| c.private_memory())
+    }
+
+    /// Kills the process that runs the program (before a copy from a checkpoint replaces it).
+    pub fn kill_live(&mut self) {
+        self.kill();
+        // Whatever its channel still delivers (its end, above all) is not news.
+        self.generation += 1;
     }
 
     /// Asks the agent to stop the program at its next line (see [`protocol::INTERRUPT_SIGNAL`]).
@@ -246,14 +391,25 @@ impl Session {
         if let Some(status) = self.status {
             return Ok(status);
         }
-        let status = self.child.wait()?;
+        let status = match &mut self.live {
+            Live::Spawned(child) => child.wait()?,
+            Live::Adopted(pid) => loop {
+                if let Some(status) = travel::alive(*pid) {
+                    break status;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            },
+        };
         self.status = Some(status);
         Ok(status)
     }
 
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
-            self.status = self.child.try_wait().ok().flatten();
+            self.status = match &mut self.live {
+                Live::Spawned(child) => child.try_wait().ok().flatten(),
+                Live::Adopted(pid) => travel::alive(*pid),
+            };
         }
         self.status
     }
@@ -261,8 +417,28 @@ impl Session {
     /// Kills the agent (and with it the program).
     pub fn kill(&mut self) {
         if self.try_wait().is_none() {
-            let _ = self.child.kill();
+            match &mut self.live {
+                Live::Spawned(child) => {
+                    let _ = child.kill();
+                }
+                Live::Adopted(pid) => {
+                    let pid = *pid;
+                    travel::kill_and_reap(pid);
+                    use std::os::unix::process::ExitStatusExt;
+                    self.status = Some(ExitStatus::from_raw(9));
+                    return;
+                }
+            }
             let _ = self.wait();
+        }
+    }
+
+    /// Ends every process of the session: the program and the checkpoints. (A scanner ends
+    /// by itself when it has answered, and dies with the front end.)
+    pub fn kill_all(&mut self) {
+        self.kill();
+        for (_, c) in self.checkpoints.drain() {
+            c.kill();
         }
     }
 
@@ -270,9 +446,19 @@ impl Session {
     /// without sleepy's own frames.
     pub fn crash_report(&mut self) -> String {
         let mut text = String::new();
-        if let Some(mut crash) = self.crash.take() {
-            // The agent is gone, so this read ends at once with whatever it wrote.
-            let _ = crash.read_to_string(&mut text);
+        if let Some(crash) = self.crash.as_mut() {
+            // What the dead agent wrote is in the pipe already; checkpoints hold the pipe open
+            // too, so read what is there without waiting for its end.
+            let _ = rustix::fs::fcntl_setfl(&*crash, rustix::fs::OFlags::NONBLOCK);
+            let mut bytes = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = crash.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                bytes.extend_from_slice(&buf[..n]);
+            }
+            text = String::from_utf8_lossy(&bytes).into_owned();
         }
         text.lines()
             .filter(|l| !l.trim_start().starts_with("File \"<sleepy"))
@@ -283,31 +469,31 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.kill();
+        self.kill_all();
     }
 }
 
-fn read_agent(reader: &mut UnixStream, tx: &Sender<SessionEvent>) {
+fn read_agent(reader: &mut UnixStream, generation: u64, tx: &Sender<Incoming>) {
     loop {
         match protocol::receive::<_, AgentMessage>(reader) {
             Ok(Some(msg)) => {
-                if tx.send(SessionEvent::Agent(msg)).is_err() {
+                if tx.send(Incoming::Agent(generation, msg)).is_err() {
                     return;
                 }
             }
             Ok(None) => {
-                let _ = tx.send(SessionEvent::AgentGone(None));
+                let _ = tx.send(Incoming::AgentGone(generation, None));
                 return;
             }
             Err(e) => {
-                let _ = tx.send(SessionEvent::AgentGone(Some(e.to_string())));
+                let _ = tx.send(Incoming::AgentGone(generation, Some(e.to_string())));
                 return;
             }
         }
     }
 }
 
-fn read_terminal(mut master: File, tx: &Sender<SessionEvent>) {
+fn read_terminal(mut master: File, tx: &Sender<Incoming>) {
     let mut filter = MarkerFilter::default();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -315,9 +501,9 @@ fn read_terminal(mut master: File, tx: &Sender<SessionEvent>) {
             Ok(0) | Err(_) => {
                 // EIO: every writer of the terminal has closed it.
                 if let Some(Piece::Output(rest)) = filter.finish() {
-                    let _ = tx.send(SessionEvent::Output(rest));
+                    let _ = tx.send(Incoming::Event(SessionEvent::Output(rest)));
                 }
-                let _ = tx.send(SessionEvent::OutputClosed);
+                let _ = tx.send(Incoming::Event(SessionEvent::OutputClosed));
                 return;
             }
             Ok(n) => {
@@ -326,7 +512,7 @@ fn read_terminal(mut master: File, tx: &Sender<SessionEvent>) {
                         Piece::Output(bytes) => SessionEvent::Output(bytes),
                         Piece::Sync(n) => SessionEvent::Sync(n),
                     };
-                    if tx.send(event).is_err() {
+                    if tx.send(Incoming::Event(event)).is_err() {
                         return;
                     }
                 }

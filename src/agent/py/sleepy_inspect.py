@@ -8,6 +8,7 @@ the user into a file and line. Outputs follow pdb's formats, since sleepy speaks
 Nothing here runs on the hot path of the program.
 """
 
+import copy
 import fnmatch
 import inspect
 import linecache
@@ -215,6 +216,61 @@ def display_changed(old_ok, old, new_ok, new):
         return new is not old and bool(new != old)
     except BaseException:  # noqa: B036 - an __eq__ that raises counts as a change
         return True
+
+
+def watch_value(frame, expr):
+    """``(ok, snapshot)`` of a watched expression: the value deep-copied (when it can be), so a
+    change made in place later (a list that gains an item) still compares as a change."""
+    ok, value = evaluate_value(frame, expr)
+    if ok:
+        try:
+            value = copy.deepcopy(value)
+        except BaseException:  # noqa: B036 - an uncopyable value is compared as it is
+            pass
+    return ok, value
+
+
+def _same_value(old, new):
+    if type(old) is not type(new):
+        return False
+    if type(new).__eq__ is object.__eq__:
+        # Identity equality would call every copy a change: compare what the object holds.
+        old_vars, new_vars = getattr(old, "__dict__", None), getattr(new, "__dict__", None)
+        if old_vars is not None or new_vars is not None:
+            return old_vars == new_vars
+        return safe_repr(old) == safe_repr(new)
+    return bool(new == old)
+
+
+def watch_changed(old_ok, old, new_ok, new):
+    """Whether a watched value changed between two snapshots, by value."""
+    if old_ok != new_ok:
+        return True
+    if not new_ok:
+        return error_text(old) != error_text(new)
+    try:
+        return not _same_value(old, new)
+    except BaseException:  # noqa: B036 - an __eq__ that raises: compare what is shown
+        return safe_repr(old) != safe_repr(new)
+
+
+def frame_depth(frame):
+    """How many frames are on the stack up to ``frame`` (itself included), sleepy's own too."""
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def frame_at_depth(frame, depth):
+    """The frame ``depth`` frames from the bottom of ``frame``'s stack, or None."""
+    chain = []
+    while frame is not None:
+        chain.append(frame)
+        frame = frame.f_back
+    index = len(chain) - depth
+    return chain[index] if 0 <= index < len(chain) else None
 
 
 def execute(frame, source, locals_to_fast):

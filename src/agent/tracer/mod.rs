@@ -17,6 +17,9 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyModule, PyTuple};
 
+mod travel;
+
+use self::travel::{Adopted, TimeTravelState, Watch};
 use super::breakpoints::{BreakpointTable, NewBreakpoint};
 use super::channel::Channel;
 use super::cpython::{CodeInfo, TraceEvent, TracedFrame};
@@ -140,6 +143,14 @@ pub struct Tracer {
     channel: Channel,
     helpers: Helpers,
     displays: Vec<Display>,
+    /// Checkpoints, replay and scans (None in `sleepy run`).
+    tt: Option<Box<TimeTravelState>>,
+    /// The tick from which a line event needs more than a tick increment (a checkpoint due, a
+    /// replay's goal, every line of a scan): one comparison on the hot path.
+    attention: u64,
+    /// This process is a scanner (see `travel.rs`): it follows calls and returns.
+    scanning: bool,
+    watches: Vec<Watch>,
 }
 
 /// Outcome of a conversation at a stop.
@@ -278,6 +289,10 @@ impl Tracer {
             channel,
             helpers,
             displays: Vec::new(),
+            tt: None,
+            attention: u64::MAX,
+            scanning: false,
+            watches: Vec::new(),
         };
         t.refresh_quiet();
         t
@@ -297,7 +312,13 @@ impl Tracer {
 
     fn refresh_quiet(&mut self) {
         self.any_breaks = self.breaks.any_enabled();
-        self.quiet = matches!(self.mode, Mode::Continue) && !self.any_breaks;
+        // Replaying to a goal, nothing stops the program before it (see `on_attention`).
+        let to_goal = self.tt.as_deref().is_some_and(|t| t.goal().is_some());
+        self.quiet = (matches!(self.mode, Mode::Continue)
+            && !self.any_breaks
+            && self.watches.is_empty()
+            && !self.scanning)
+            || to_goal;
     }
 
     fn code_info<'a>(&mut self, py: Python<'_>, frame: TracedFrame<'a>) -> &'a CodeInfo {
@@ -329,12 +350,20 @@ impl Tracer {
                     }
                 }
                 self.tick += 1;
+                if self.tick >= self.attention
+                    && let Some(handled) = self.on_attention(py, frame)
+                {
+                    return handled;
+                }
                 if self.quiet {
                     return None;
                 }
                 self.on_line(py, frame)
             }
             TraceEvent::Call => {
+                if self.scanning {
+                    self.scan_call(frame.id());
+                }
                 let info = self.code_info(py, frame);
                 if !info.user {
                     let _ = frame
@@ -354,6 +383,14 @@ impl Tracer {
                 }
             }
             TraceEvent::Return(value) => {
+                if self.scanning {
+                    self.scan_return();
+                    if !self.watches.is_empty() {
+                        let generator = self.code_info(py, frame).generator;
+                        self.watches_on_return(frame.id(), generator);
+                    }
+                    return None;
+                }
                 if self.quiet {
                     None
                 } else {
@@ -361,7 +398,7 @@ impl Tracer {
                 }
             }
             TraceEvent::Exception(arg) => {
-                if self.quiet {
+                if self.quiet || self.scanning {
                     None
                 } else {
                     self.on_exception(py, frame, arg)
@@ -383,6 +420,17 @@ impl Tracer {
         let line = frame.line();
         if let Mode::Jumping(_) = self.mode {
             return self.on_jump_line(py, frame, line);
+        }
+        if !self.watches.is_empty()
+            && let Some(change) = self.check_watches(py, &frame.object(py))
+        {
+            let reason = StopReason::Watch {
+                number: change.number,
+                expr: change.expr,
+                old: change.old,
+                new: change.new,
+            };
+            return self.stop_live(py, frame.object(py).to_owned(), reason, None, true);
         }
         if self.any_breaks {
             let info = self.code_info(py, frame);
@@ -572,6 +620,17 @@ impl Tracer {
                 .unwrap_or_else(|| py.None());
             let reason = StopReason::JumpFailed { message, notes };
             return self.stop_live(py, frame.object(py).to_owned(), reason, Some(value), false);
+        }
+        if !self.watches.is_empty() {
+            let generator = self.code_info(py, frame).generator;
+            for number in self.watches_on_return(frame.id(), generator) {
+                let _ = self.channel.send(&AgentMessage::Notice {
+                    text: format!(
+                        "watchpoint {number}: its frame has returned; it watches again if the \
+                         frame is entered again at the same depth"
+                    ),
+                });
+            }
         }
         let stop = match &self.mode {
             Mode::Step => self.code_info(py, frame).user,
@@ -800,10 +859,18 @@ impl Tracer {
         if IN_FORKED_CHILD.load(Ordering::SeqCst) {
             return None;
         }
-        let reason = match (reason, self.pending.take()) {
+        let mut reason = match (reason, self.pending.take()) {
             (StopReason::Step | StopReason::Call | StopReason::Return, Some(pending)) => pending,
             (reason, _) => reason,
         };
+        if at_line {
+            // Every stop at a line is a checkpoint: stepping back from it is then a short replay.
+            match self.checkpoint_at_stop(py, &frame) {
+                None => {}
+                Some(Adopted::StopHere) => reason = StopReason::Arrived,
+                Some(Adopted::Run) => return None,
+            }
+        }
         let ctx = self.live_context(py, &frame, return_value, at_line)?;
         match self.interact(py, ctx, reason) {
             After::Quit => quit_now(),
@@ -985,9 +1052,16 @@ impl Tracer {
     fn announce(&mut self, py: Python<'_>, ctx: &StopContext, reason: StopReason) -> bool {
         self.flush_program_output(py);
         let displays = self.refresh_displays(py, ctx);
+        let depth = ctx
+            .frame(py, ctx.newest())
+            .and_then(|f| self.call_inspect(py, "frame_depth", (f,)))
+            .and_then(|d| d.extract::<usize>().ok())
+            .unwrap_or(0);
         let stop = Stop {
             reason,
             tick: self.tick,
+            at_line: ctx.at_line && !ctx.post_mortem,
+            depth,
             stack: self.describe_stack(py, ctx),
             displays,
         };
@@ -997,7 +1071,20 @@ impl Tracer {
             .is_ok()
     }
 
-    fn interact(&mut self, py: Python<'_>, mut ctx: StopContext, reason: StopReason) -> After {
+    fn interact(&mut self, py: Python<'_>, ctx: StopContext, reason: StopReason) -> After {
+        // Nothing the agent does at a stop is the program's own activity: it must not enter
+        // the record a replay follows.
+        let pause = crate::agent::replay::pause();
+        let after = self.converse(py, ctx, reason);
+        drop(pause);
+        if matches!(after, After::Resume | After::Raise(_)) {
+            self.resumed();
+        }
+        after
+    }
+
+    fn converse(&mut self, py: Python<'_>, mut ctx: StopContext, reason: StopReason) -> After {
+        self.check_off();
         if !self.announce(py, &ctx, reason) {
             return After::Quit;
         }
@@ -1020,21 +1107,76 @@ impl Tracer {
                     option,
                 } => match self.start_jump(py, &ctx, frame, line, option) {
                     Err(message) => Reply::Error(message),
-                    Ok(JumpStart::Running) => return After::Resume,
-                    Ok(JumpStart::Raise(err)) => return After::Raise(err),
-                    Ok(JumpStart::Landed { frame, reason }) => {
-                        // The frame moved without running: describe it where it is now.
-                        let frame = frame.bind(py).clone();
-                        match self.live_context(py, &frame, None, true) {
-                            Some(moved) => ctx = moved,
-                            None => return After::Resume,
+                    Ok(start) => {
+                        // The program now goes where no recorded run went.
+                        self.diverge(self.tick);
+                        match start {
+                            JumpStart::Running => return After::Resume,
+                            JumpStart::Raise(err) => return After::Raise(err),
+                            JumpStart::Landed { frame, reason } => {
+                                // The frame moved without running: describe it where it
+                                // is now (a checkpoint of the new timeline first).
+                                let frame = frame.bind(py).clone();
+                                let reason = match self.checkpoint_at_stop(py, &frame) {
+                                    Some(adopted) => match travel::after_adopt(adopted) {
+                                        Some(after) => return after,
+                                        None => StopReason::Arrived,
+                                    },
+                                    None => reason,
+                                };
+                                match self.live_context(py, &frame, None, true) {
+                                    Some(moved) => ctx = moved,
+                                    None => return After::Resume,
+                                }
+                                if !self.announce(py, &ctx, reason) {
+                                    return After::Quit;
+                                }
+                                continue;
+                            }
                         }
-                        if !self.announce(py, &ctx, reason) {
-                            return After::Quit;
-                        }
-                        continue;
                     }
                 },
+                Request::RunTo { tick } => match self.run_to(tick) {
+                    Ok(()) => return After::Resume,
+                    Err(message) => Reply::Error(message),
+                },
+                Request::Checkpoint => {
+                    match (ctx.at_line && !ctx.post_mortem, ctx.frame(py, ctx.newest())) {
+                        (true, Some(frame)) => {
+                            if !self.time_travel_on() {
+                                Reply::Error("time travel is off for this run".into())
+                            } else {
+                                match self.checkpoint_at_stop(py, &frame) {
+                                    None => Reply::Done,
+                                    Some(adopted) => match travel::after_adopt(adopted) {
+                                        Some(after) => return after,
+                                        None => {
+                                            if !self.announce(py, &ctx, StopReason::Arrived) {
+                                                return After::Quit;
+                                            }
+                                            continue;
+                                        }
+                                    },
+                                }
+                            }
+                        }
+                        _ => Reply::Error(
+                            "a checkpoint is taken at a line: step to a line first".into(),
+                        ),
+                    }
+                }
+                Request::Exec { frame, source } => {
+                    let reply = self.answer(py, &ctx, Request::Exec { frame, source });
+                    // A statement can change anything: the recorded future no longer holds. At
+                    // a line stop the state of this very tick changed; elsewhere the next one.
+                    let tick = if ctx.at_line && !ctx.post_mortem {
+                        self.tick
+                    } else {
+                        self.tick + 1
+                    };
+                    self.diverge(tick);
+                    reply
+                }
                 other => self.answer(py, &ctx, other),
             };
             self.flush_program_output(py);
@@ -1447,8 +1589,25 @@ impl Tracer {
                     }
                 }
             }
+            Request::Watch {
+                number,
+                frame,
+                expr,
+                function,
+            } => self.add_watch(py, ctx, number, frame, expr, function),
+            Request::Unwatch { number } => {
+                self.watches
+                    .retain(|w| number.is_some_and(|n| n != w.number));
+                self.refresh_quiet();
+                Reply::Done
+            }
+            Request::RestoreBreakpoints { .. } | Request::RestoreWatch { .. } => Reply::Done,
             Request::Launch(_) => Reply::Error("the program is already running".into()),
-            Request::Resume { .. } | Request::Quit | Request::Jump { .. } => Reply::Done,
+            Request::Resume { .. }
+            | Request::Quit
+            | Request::Jump { .. }
+            | Request::RunTo { .. }
+            | Request::Checkpoint => Reply::Done,
         }
     }
 
