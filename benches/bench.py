@@ -77,6 +77,7 @@ def discover_programs(only):
     programs = [Program(p.stem, p) for p in sorted(PROGRAMS.glob("*.py"))]
     if only:
         wanted = {name.removesuffix(".py") for item in only for name in item.split(",") if name}
+        wanted.discard("rewrite-cost")  # not a program: the rewrite-cost measurement
         unknown = wanted - {p.name for p in programs}
         if unknown:
             sys.exit(f"bench.py: no such program: {', '.join(sorted(unknown))} "
@@ -91,8 +92,16 @@ def make_variants(python, sleepy, floor_dir, floor_note):
     """The columns, in the order they run in each round; the first is the baseline."""
     variants = [
         Variant("python3", lambda p: [python, str(p.path), *p.args], baseline=True),
-        Variant("sleepy run", lambda p: [sleepy, "run", str(p.path), *p.args], short="sleepy", bar=True,
-                note="sleepy = `sleepy run`: every line of user code traced, ticks counted."),
+        Variant("recording", lambda p: [sleepy, "run", "--time-travel", str(p.path), *p.args], short="recording",
+                bar=True,
+                note="recording = `sleepy run --time-travel`: what a debugging session does while the program runs: "
+                     "the code rewritten (jumpable), every line of user code traced, ticks counted, inputs "
+                     "recorded, a checkpoint forked every 50 ms of running (default spacing)."),
+        Variant("sleepy run", lambda p: [sleepy, "run", str(p.path), *p.args], short="traced",
+                note="traced = `sleepy run`: the same without checkpoints and the record of inputs."),
+        Variant("rewritten", lambda p: [sleepy, "run", "--no-trace", str(p.path), *p.args], short="rewritten",
+                note="rewritten = `sleepy run --no-trace`: the rewritten code with no trace hook at all. Its bar "
+                     "is on speed, start-up excluded (see the table below)."),
     ]
 
     def under_floor(mode):
@@ -300,7 +309,7 @@ def build_tables(programs, outcomes, variants, bar):
                 header.append(f"bar ≤ {bar:.1f}x")
         else:
             header.append(f"{label(v)} ratio")
-    header += ["ticks", "sleepy ns/tick"]
+    header += ["ticks", "ns/tick"]
     detail_header = ["program", f"{base.name} (s)"]
     for v in diagnostic:
         detail_header += [f"{label(v)} (s)", f"{label(v)} ratio", "median ratio"]
@@ -366,6 +375,107 @@ def startup_line(outcomes, variants):
             t = min(o.times[v.name]) * 1e3
             parts.append(f"{v.name} {t:.1f} ms ({t - b:+.1f} ms)")
     return f"Start-up, `{STARTUP_PROGRAM}.py` (min of rounds): " + ", ".join(parts) + "."
+
+
+REWRITE_BAR = 0.95  # rewritten code, not traced: at least this fraction of the original's speed
+
+
+def rewritten_table(programs, outcomes, variants):
+    """Speed of the rewritten code against the original, process start-up excluded: each
+    variant's start-up (its min on empty.py) is taken off its times before dividing."""
+    empty = outcomes.get(STARTUP_PROGRAM)
+    if empty is None or empty.failure or "rewritten" not in empty.times:
+        return None
+    base = next(v for v in variants if v.baseline)
+    start_base, start_rw = min(empty.times[base.name]), min(empty.times["rewritten"])
+    rows, speeds = [], []
+    for p in programs:
+        o = outcomes[p.name]
+        if p.name == STARTUP_PROGRAM or o.failure or "rewritten" not in o.times:
+            continue
+        orig = min(o.times[base.name]) - start_base
+        rew = min(o.times["rewritten"]) - start_rw
+        speed = orig / rew if rew > 0 else None
+        speeds.append(speed)
+        verdict = "—" if speed is None else ("met" if speed >= REWRITE_BAR else f"missed by {REWRITE_BAR - speed:.3f}")
+        rows.append([p.name, f"{orig:.3f}", f"{rew:.3f}", fmt(speed, ".3f") + "x", verdict])
+    g = geomean(speeds)
+    rows.append(["**geometric mean**", "", "", f"**{fmt(g, '.3f')}x**",
+                 "—" if g is None else ("met" if g >= REWRITE_BAR else f"missed by {REWRITE_BAR - g:.3f}")])
+    header = ["program", f"{base.name} − start-up (s)", "rewritten − start-up (s)", "speed vs original",
+              f"bar ≥ {REWRITE_BAR}x"]
+    return markdown_table(header, rows)
+
+
+BIG_MODULE_FUNCTION = """
+def f{n}(items, path, value):
+    total = 0
+    for i, item in enumerate(items):
+        if item % 3 == 0:
+            continue
+        total += item * i
+    else:
+        total += 1
+    with open(path) as handle:
+        first = handle.readline()
+    try:
+        total += int(value)
+    except (ValueError, TypeError) as err:
+        total -= len(str(err))
+    finally:
+        total += 2
+    match total % 4:
+        case 0:
+            kind = "zero"
+        case 1 | 2:
+            kind = "small"
+        case _:
+            kind = "big"
+    while total > 100:
+        total //= 2
+    data = [x * 2 for x in items if x]
+    return total, kind, first, data
+"""
+
+
+def rewrite_cost(python, sleepy, repeat, log):
+    """First-run rewrite time against cached start-up, for a 5,000-line module."""
+    with tempfile.TemporaryDirectory(prefix="sleepy-bigmod-") as tmp:
+        chunks, n = [], 0
+        while sum(c.count("\n") for c in chunks) < 5000:
+            chunks.append(BIG_MODULE_FUNCTION.format(n=n))
+            n += 1
+        source = "".join(chunks)
+        lines = source.count("\n")
+        Path(tmp, "bigmod.py").write_text(source)
+        Path(tmp, "main.py").write_text("import bigmod\nprint(len(dir(bigmod)))\n")
+        main_py = str(Path(tmp, "main.py"))
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        times = {"python3": [], "cold": [], "warm": []}
+        warm_cache = Path(tmp, "warm-cache")
+        subprocess.run([sleepy, "run", "--no-trace", main_py], env=dict(env, SLEEPY_CACHE_DIR=str(warm_cache)),
+                       capture_output=True)
+        for rnd in range(repeat):
+            t, _ = run_once_env([python, main_py], env)
+            times["python3"].append(t)
+            cold = Path(tmp, f"cold-{rnd}")
+            t, _ = run_once_env([sleepy, "run", "--no-trace", main_py], dict(env, SLEEPY_CACHE_DIR=str(cold)))
+            times["cold"].append(t)
+            t, _ = run_once_env([sleepy, "run", "--no-trace", main_py], dict(env, SLEEPY_CACHE_DIR=str(warm_cache)))
+            times["warm"].append(t)
+            log(f"  rewrite cost round {rnd + 1}/{repeat}: " + "  ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items()))
+        best = {k: min(v) for k, v in times.items()}
+        return (f"Rewrite cost, a {lines:,}-line module imported by a one-line script (min of {repeat}; "
+                f"python3 compiles it every run, PYTHONDONTWRITEBYTECODE=1): python3 {best['python3'] * 1e3:.0f} ms; "
+                f"`sleepy run --no-trace` first run (rewrite + compile, empty cache) {best['cold'] * 1e3:.0f} ms; "
+                f"cached {best['warm'] * 1e3:.0f} ms. The first rewrite costs "
+                f"{(best['cold'] - best['warm']) * 1e3:.0f} ms more than a cached start.")
+
+
+def run_once_env(cmd, env):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    return time.perf_counter() - start, proc
 
 
 def main():
@@ -445,11 +555,17 @@ def main():
     line = startup_line(outcomes, variants)
     if line:
         body += [line, ""]
+    rewritten = rewritten_table(programs, outcomes, variants)
+    if rewritten:
+        body += ["Rewritten code, not traced, against the original (start-up taken off both):", "", rewritten, ""]
+    if not opts.only or "rewrite-cost" in ",".join(opts.only):
+        log("rewrite cost:")
+        body += [rewrite_cost(python, sleepy, min(opts.repeat, 3), log), ""]
     if bar:
-        body.append(f"Bar (brief, section 4): recording with every user line traced ≤ {bar:.1f}x plain python "
+        body.append(f"Bar (brief, section 4): recording (every user line traced, ticks, checkpoints on) ≤ {bar:.1f}x plain python "
                     f"on {py_minor[0]}.{py_minor[1]}. Ratios are min/min; \"median ratio\" is the median of the per-round "
                     f"ratios. Ticks = line events sleepy counted (`sleepy run --stats`); "
-                    f"\"sleepy ns/tick\" = (sleepy min − python3 min) / ticks.")
+                    f"\"ns/tick\" = (traced min − python3 min) / ticks.")
     body += [f"- {v.note}" for v in variants if v.note]
     failures = [o.failure for o in outcomes.values() if o.failure]
     if failures:

@@ -25,8 +25,12 @@ options:
   --no-rewrite      run the code as written: jumps then have CPython's (pdb's) limits
   --no-trace        (run) no trace hook at all: the rewritten code alone, for measuring
   --no-time-travel  no checkpoints and no record of inputs: forward debugging only
+  --time-travel     (run) record and take checkpoints as a debugging session does, with no
+                    stops: measures what recording costs (see --stats)
   --checkpoint-interval MS
                     a checkpoint after every MS milliseconds the program runs (default 50)
+  --checkpoint-ticks N
+                    ... or after every N ticks, whichever comes first (default 1000000)
   --checkpoint-max N
                     keep at most N checkpoints, thinning older ones (default 64)
   --checkpoint-memory MB
@@ -69,6 +73,7 @@ pub struct Options {
 pub struct TimeTravelOptions {
     pub enabled: bool,
     pub interval_ms: u64,
+    pub interval_ticks: u64,
     pub max_count: usize,
     pub max_memory: u64,
 }
@@ -78,6 +83,7 @@ impl Default for TimeTravelOptions {
         TimeTravelOptions {
             enabled: true,
             interval_ms: 50,
+            interval_ticks: 1_000_000,
             max_count: 64,
             max_memory: 2048 << 20,
         }
@@ -144,6 +150,8 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
         rest.next();
     }
     let mut options = Options::default();
+    // `sleepy run` records nothing unless asked to (--time-travel, for measuring).
+    options.time_travel.enabled = !run;
     let mut batch = None;
     let mut target = None;
     let value = |name: &str,
@@ -187,9 +195,14 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
             }
             "--stats" => options.stats = true,
             "--no-time-travel" => options.time_travel.enabled = false,
+            "--time-travel" if run => options.time_travel.enabled = true,
             "--checkpoint-interval" => {
                 let v = value("--checkpoint-interval", inline.as_deref(), &mut rest)?;
                 options.time_travel.interval_ms = positive("--checkpoint-interval", &v)?;
+            }
+            "--checkpoint-ticks" => {
+                let v = value("--checkpoint-ticks", inline.as_deref(), &mut rest)?;
+                options.time_travel.interval_ticks = positive("--checkpoint-ticks", &v)?;
             }
             "--checkpoint-max" => {
                 let v = value("--checkpoint-max", inline.as_deref(), &mut rest)?;

@@ -67,8 +67,10 @@ pub struct TimeTravel {
     /// child subreaper) and die with it.
     pub front_end: u32,
     /// A checkpoint after this much running time (the program's, not the time it sat at a
-    /// prompt) since the last one.
+    /// prompt) since the last one...
     pub interval_ms: u64,
+    /// ...or after this many ticks, whichever comes first.
+    pub interval_ticks: u64,
 }
 
 /// The first message on a connection to the front end's time-travel socket.
@@ -273,6 +275,10 @@ pub struct Finish {
     /// The process is about to kill itself with this signal, as python3 does for an uncaught
     /// KeyboardInterrupt (SIGINT), so the parent sees the same status.
     pub signal: Option<i32>,
+    /// How long the program was paused by each checkpoint this process took, in nanoseconds
+    /// (`sleepy run --time-travel --stats` reports them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checkpoint_pauses_ns: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

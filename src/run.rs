@@ -26,8 +26,25 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
         rewrite: !options.no_rewrite,
         rewrite_globs: options.rewrite.clone(),
         no_trace: options.no_trace,
-        time_travel: None,
+        time_travel: options
+            .time_travel
+            .enabled
+            .then(|| crate::protocol::TimeTravel {
+                socket: std::path::PathBuf::new(),
+                front_end: 0,
+                interval_ms: options.time_travel.interval_ms,
+                interval_ticks: options.time_travel.interval_ticks,
+            }),
     };
+    // `--time-travel`: checkpoints are kept within the budget, as in a debugging session, and
+    // dropped at the end.
+    let mut timeline =
+        crate::debugger::timeline::Timeline::new(crate::debugger::timeline::Budget {
+            max_count: options.time_travel.max_count,
+            max_memory: options.time_travel.max_memory,
+        });
+    timeline.register_epoch(0);
+    let mut taken = 0usize;
     // Signals a terminal sends reach the program directly (it shares sleepy's process group);
     // signals sent to sleepy alone by another process (a scheduler's SIGTERM) are passed on.
     let mut signals =
@@ -56,6 +73,23 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
                 return Ok(exit_code);
             }
             Some(SessionEvent::AgentGone(_)) => gone = true,
+            Some(SessionEvent::Checkpoint(info)) => {
+                taken += 1;
+                let (pid, tick) = (info.pid, info.tick);
+                match timeline.admit(info) {
+                    Ok(number) => {
+                        if let Some(c) = timeline.get_mut(number) {
+                            c.memory = session.checkpoint_memory(pid);
+                        }
+                        for victim in timeline.over_budget(tick) {
+                            if let Some(c) = timeline.remove(victim) {
+                                session.drop_checkpoint(c.info.pid);
+                            }
+                        }
+                    }
+                    Err(_) => session.drop_checkpoint(pid),
+                }
+            }
             Some(_) | None => {
                 // The process can be gone while its channel stays open (a forked child of the
                 // program holds it); its last messages may still be queued.
@@ -81,6 +115,30 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
         && options.stats
     {
         eprintln!("sleepy: {} ticks in {:.3} s", f.tick, elapsed.as_secs_f64());
+        if options.time_travel.enabled {
+            let mut pauses = f.checkpoint_pauses_ns.clone();
+            pauses.sort_unstable();
+            let ms = |ns: u64| ns as f64 / 1e6;
+            let at = |q: f64| {
+                pauses
+                    .get(((pauses.len() as f64 - 1.0) * q).round() as usize)
+                    .copied()
+                    .unwrap_or(0)
+            };
+            let memory: u64 = timeline
+                .checkpoints()
+                .filter_map(|c| session.checkpoint_memory(c.info.pid))
+                .sum();
+            eprintln!(
+                "sleepy: {taken} checkpoints taken, {} kept ({:.1} MB of their own); pause per \
+                 checkpoint: median {:.3} ms, p95 {:.3} ms, max {:.3} ms",
+                timeline.len(),
+                memory as f64 / 1_048_576.0,
+                ms(at(0.5)),
+                ms(at(0.95)),
+                ms(pauses.last().copied().unwrap_or(0)),
+            );
+        }
     }
     match (status.signal(), &finish) {
         (Some(sig), _) => {

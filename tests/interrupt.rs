@@ -46,6 +46,7 @@ fn start(dir: &Path, source: &str) -> (Debugger, Collect) {
             socket: std::path::PathBuf::new(),
             front_end: 0,
             interval_ms: 50,
+            interval_ticks: 1_000_000,
         }),
     };
     let io = ProgramIo::Terminal {

@@ -375,9 +375,7 @@ fn run_program(
     // checkpoint must not hold the channel open after the process it was copied from is gone.
     *error_channel = None;
     tracer::install(Tracer::new(launch.mode, channel, helpers));
-    if let Some(config) = launch.time_travel.clone()
-        && launch.mode == RunMode::Debug
-    {
+    if let Some(config) = launch.time_travel.clone() {
         stdio::install(py).map_err(py_err)?;
         tracer::with(|t| t.enable_time_travel(config));
     }
@@ -443,6 +441,7 @@ fn run_program(
     drop(outcome);
 
     let tick = tracer::with(|t| t.tick()).unwrap_or(0);
+    let checkpoint_pauses_ns = tracer::with(|t| t.checkpoint_pauses()).unwrap_or_default();
     let mut channel = take_channel();
     drop((runner, inspect, native, start, stop, faulthandler, kwargs));
     let flushed = cpython::finalize();
@@ -454,6 +453,7 @@ fn run_program(
             tick,
             exception,
             signal,
+            checkpoint_pauses_ns,
         };
         let _ = channel.send(&AgentMessage::Finished { finish, sync });
     }

@@ -217,10 +217,13 @@ fn become_copy(channel: &Channel, config: &TimeTravel, plan: &Plan, offsets: &[(
     replay::restore_offsets(offsets);
 }
 
-/// When to take the next checkpoint: after `interval` of the program's running time, checked
-/// every so many ticks so that the hot path only compares the tick.
+/// When to take the next checkpoint: after `interval` of the program's running time or after
+/// `tick_interval` ticks, whichever comes first; the clock is read every so many ticks so that
+/// the hot path only compares the tick.
 pub struct Schedule {
     interval_ns: u64,
+    tick_interval: u64,
+    last_checkpoint_tick: u64,
     /// Running time since the last checkpoint.
     ran_ns: u64,
     /// The clock when the program last resumed or was last checked.
@@ -230,7 +233,7 @@ pub struct Schedule {
     pub next_check: u64,
 }
 
-fn now_ns() -> u64 {
+pub fn now_ns() -> u64 {
     // The vDSO clock, not libc's clock_gettime: the agent's own clock reads must never reach
     // the record of the program's inputs.
     let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
@@ -240,9 +243,11 @@ fn now_ns() -> u64 {
 }
 
 impl Schedule {
-    pub fn new(interval_ms: u64) -> Schedule {
+    pub fn new(interval_ms: u64, tick_interval: u64) -> Schedule {
         Schedule {
             interval_ns: interval_ms.max(1).saturating_mul(1_000_000),
+            tick_interval: tick_interval.max(1),
+            last_checkpoint_tick: 0,
             ran_ns: 0,
             since: now_ns(),
             ticks_per_check: 64,
@@ -255,7 +260,13 @@ impl Schedule {
     pub fn resumed(&mut self, tick: u64) {
         self.since = now_ns();
         self.last_check_tick = tick;
-        self.next_check = tick.saturating_add(self.ticks_per_check);
+        self.plan_next(tick);
+    }
+
+    fn plan_next(&mut self, tick: u64) {
+        self.next_check = tick
+            .saturating_add(self.ticks_per_check)
+            .min(self.last_checkpoint_tick.saturating_add(self.tick_interval));
     }
 
     /// At `next_check`: is a checkpoint due? Adapts how often it looks so that it looks about
@@ -275,14 +286,17 @@ impl Schedule {
         }
         .clamp(1, 1 << 20);
         self.last_check_tick = tick;
-        self.next_check = tick.saturating_add(self.ticks_per_check);
+        self.plan_next(tick);
         self.ran_ns >= self.interval_ns
+            || tick.saturating_sub(self.last_checkpoint_tick) >= self.tick_interval
     }
 
-    /// A checkpoint was just taken.
-    pub fn taken(&mut self) {
+    /// A checkpoint was just taken (or one already close by makes it unnecessary).
+    pub fn taken(&mut self, tick: u64) {
         self.ran_ns = 0;
         self.since = now_ns();
+        self.last_checkpoint_tick = tick;
+        self.plan_next(tick);
     }
 
     /// Roughly how many ticks one interval holds, at the pace measured so far.
@@ -444,7 +458,7 @@ mod tests {
 
     #[test]
     fn the_schedule_checks_about_eight_times_per_interval() {
-        let mut s = Schedule::new(1000);
+        let mut s = Schedule::new(1000, u64::MAX);
         s.since = now_ns().saturating_sub(1_000_000); // 1 ms ago
         let due = s.due(1000);
         assert!(!due);
@@ -454,6 +468,17 @@ mod tests {
             "{}",
             s.ticks_per_check
         );
+    }
+
+    #[test]
+    fn a_tick_count_makes_a_checkpoint_due_too() {
+        let mut s = Schedule::new(60_000, 500);
+        s.taken(1000);
+        assert_eq!(s.next_check, 1064);
+        let due = s.due(1064);
+        assert!(!due);
+        assert!(s.next_check <= 1500);
+        assert!(s.due(1500));
     }
 
     #[test]

@@ -164,6 +164,7 @@ fn launch(program: &Program, options: &Options) -> Launch {
                 socket: std::path::PathBuf::new(),
                 front_end: 0,
                 interval_ms: options.time_travel.interval_ms,
+                interval_ticks: options.time_travel.interval_ticks,
             }),
     }
 }

@@ -46,10 +46,15 @@ pub struct TimeTravelState {
     last_checkpoint: Option<u64>,
     /// Replaying to this tick (`goto`, `RunTo`).
     goal: Option<u64>,
+    /// A checkpoint to take on the way to the goal, a little before it: the backward steps that
+    /// usually follow a move back then replay from there, not from far behind.
+    prefetch: Option<u64>,
     pub(super) scan: Option<Scan>,
     known: Vec<u64>,
     /// No more checkpoints: the program did something time travel cannot follow.
     off: bool,
+    /// How long each checkpoint paused the program.
+    pauses: Vec<u64>,
 }
 
 impl TimeTravelState {
@@ -60,7 +65,7 @@ impl TimeTravelState {
     pub fn new(config: TimeTravel) -> TimeTravelState {
         replay::set_off_handler(off_handler);
         replay::set_divergence_handler(divergence_handler);
-        let schedule = Schedule::new(config.interval_ms);
+        let schedule = Schedule::new(config.interval_ms, config.interval_ticks);
         TimeTravelState {
             config,
             epoch: 0,
@@ -68,9 +73,11 @@ impl TimeTravelState {
             reaper: Reaper::default(),
             last_checkpoint: None,
             goal: None,
+            prefetch: None,
             scan: None,
             known: Vec::new(),
             off: false,
+            pauses: Vec::new(),
         }
     }
 }
@@ -108,6 +115,10 @@ pub(super) enum Adopted {
     Run,
 }
 
+/// How far before a move's goal the copy takes a checkpoint (see `prefetch`): a few thousand
+/// line events replay in a millisecond or two.
+const PREFETCH_TICKS: u64 = 2000;
+
 fn random_epoch() -> u64 {
     let mut bytes = [0u8; 8];
     let _ = rustix::rand::getrandom(&mut bytes, rustix::rand::GetRandomFlags::empty());
@@ -132,7 +143,7 @@ impl Tracer {
                 let check = if tt.off {
                     u64::MAX
                 } else {
-                    tt.schedule.next_check
+                    tt.schedule.next_check.min(tt.prefetch.unwrap_or(u64::MAX))
                 };
                 tt.goal.unwrap_or(u64::MAX).min(check)
             }
@@ -167,10 +178,21 @@ impl Tracer {
                 true,
             ));
         }
-        if !tt.off && self.tick >= tt.schedule.next_check && tt.schedule.due(self.tick) {
-            let near = timeline::near_known(&tt.known, self.tick, tt.schedule.ticks_per_interval());
+        let prefetch = tt.prefetch.is_some_and(|p| self.tick >= p);
+        if prefetch {
+            tt.prefetch = None;
+        }
+        if !tt.off
+            && (prefetch || (self.tick >= tt.schedule.next_check && tt.schedule.due(self.tick)))
+        {
+            let spacing = if prefetch {
+                PREFETCH_TICKS
+            } else {
+                tt.schedule.ticks_per_interval()
+            };
+            let near = timeline::near_known(&tt.known, self.tick, spacing);
             if near {
-                tt.schedule.taken();
+                tt.schedule.taken(self.tick);
             } else if let Some((plan, stream)) = self.fork_checkpoint(&frame.object(py)) {
                 let result = match self.adopt(py, &frame.object(py), *plan, stream) {
                     Adopted::StopHere => self.stop_live(
@@ -233,9 +255,14 @@ impl Tracer {
         };
         let config = tt.config.clone();
         tt.last_checkpoint = Some(tick);
-        tt.schedule.taken();
-        match timeline::checkpoint(&mut self.channel, &config, info, &mut tt.reaper) {
-            Ok(Forked::Parent) => None,
+        let started = timeline::now_ns();
+        let forked = timeline::checkpoint(&mut self.channel, &config, info, &mut tt.reaper);
+        tt.schedule.taken(tick);
+        match forked {
+            Ok(Forked::Parent) => {
+                tt.pauses.push(timeline::now_ns().saturating_sub(started));
+                None
+            }
             Ok(Forked::Copy(plan, stream)) => Some((plan, stream)),
             Err(e) => {
                 let _ = self.channel.send(&AgentMessage::Notice {
@@ -278,6 +305,9 @@ impl Tracer {
             }
             Goal::Tick(goal) => {
                 tt.goal = Some(goal);
+                tt.prefetch = goal
+                    .checked_sub(PREFETCH_TICKS)
+                    .filter(|p| *p > tick + PREFETCH_TICKS);
                 Adopted::Run
             }
             Goal::Scan(query) => {
@@ -669,6 +699,13 @@ impl Tracer {
         self.mode = super::Mode::Continue;
         self.refresh_quiet();
         Ok(())
+    }
+
+    pub fn checkpoint_pauses(&self) -> Vec<u64> {
+        self.tt
+            .as_deref()
+            .map(|t| t.pauses.clone())
+            .unwrap_or_default()
     }
 
     pub(super) fn time_travel_on(&self) -> bool {
