@@ -501,6 +501,9 @@ pub enum AgentMessage {
     /// Something the user should know that is not an answer (e.g. `breakpoint()` in `sleepy run`).
     Notice {
         text: String,
+        /// The sync marker it follows (0: none), so it is shown after the output before it.
+        #[serde(default)]
+        sync: u64,
     },
     /// The user changed the program's state at a stop (`jump`, `!statement`): the recorded
     /// future after `tick` is gone, and so are checkpoints after it.
@@ -513,6 +516,13 @@ pub enum AgentMessage {
     /// the record is full): checkpoints are useless from now on.
     TimeTravelOff {
         reason: String,
+    },
+    /// A checkpoint of this stop was just forked: its process introduces itself on the travel
+    /// socket. The front end waits for it before it shows the stop, so that a backward command
+    /// typed at once finds it.
+    CheckpointTaken {
+        tick: u64,
+        epoch: u64,
     },
     /// A scanner's answer (see [`Goal::Scan`]).
     Scanned(ScanResult),

@@ -66,7 +66,9 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
         }
         match session.next_event(Duration::from_millis(50)) {
             Some(SessionEvent::Agent(AgentMessage::Finished { finish: f, .. })) => finish = Some(f),
-            Some(SessionEvent::Agent(AgentMessage::Notice { text })) => eprintln!("sleepy: {text}"),
+            Some(SessionEvent::Agent(AgentMessage::Notice { text, .. })) => {
+                eprintln!("sleepy: {text}")
+            }
             Some(SessionEvent::Agent(AgentMessage::LaunchFailed { message, exit_code })) => {
                 eprintln!("sleepy: {message}");
                 session.kill();
@@ -103,7 +105,9 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
     while finish.is_none() && std::time::Instant::now() < drain_until {
         match session.next_event(Duration::from_millis(20)) {
             Some(SessionEvent::Agent(AgentMessage::Finished { finish: f, .. })) => finish = Some(f),
-            Some(SessionEvent::Agent(AgentMessage::Notice { text })) => eprintln!("sleepy: {text}"),
+            Some(SessionEvent::Agent(AgentMessage::Notice { text, .. })) => {
+                eprintln!("sleepy: {text}")
+            }
             Some(SessionEvent::AgentGone(_)) | None => break,
             Some(_) => {}
         }

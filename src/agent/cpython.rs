@@ -127,6 +127,19 @@ pub struct TracedFrame<'a> {
 }
 
 impl<'a> TracedFrame<'a> {
+    /// The frame a frame object stands for, while `frame` holds it (the line event of a stop
+    /// that is handled outside the trace call, e.g. by a copy spawned from a checkpoint).
+    pub fn of<'py>(frame: &'a Bound<'py, PyAny>) -> Option<TracedFrame<'a>> {
+        // SAFETY: PyFrame_Check only reads the type of a live object.
+        if unsafe { ffi::PyFrame_Check(frame.as_ptr()) } == 0 {
+            return None;
+        }
+        Some(TracedFrame {
+            ptr: frame.as_ptr().cast(),
+            _life: PhantomData,
+        })
+    }
+
     /// An address that identifies the frame while it lives (compare, never dereference).
     pub fn id(&self) -> usize {
         self.ptr as usize

@@ -400,6 +400,9 @@ fn run_program(
     }
     .map_err(py_err)?;
     let (kind, value): (String, Bound<'_, PyAny>) = outcome.extract()?;
+    if kind == "ok" || kind == "exit" {
+        tracer::with(|t| t.scan_ended());
+    }
 
     let mut exception = None;
     let mut signal = None;

@@ -154,6 +154,13 @@ pub fn stop() {
     ACTIVE.store(false, Ordering::SeqCst);
 }
 
+/// A copy that only reads the past (a scanner): it must never cut or extend the record the
+/// program's timeline lives on. Leaving the record (a mismatch, or its end) calls the divergence
+/// handler, which is expected not to return.
+pub fn set_read_only() {
+    READ_ONLY.store(true, Ordering::SeqCst);
+}
+
 /// Whether calls are being recorded or replayed.
 pub fn is_active() -> bool {
     ACTIVE.load(Ordering::Relaxed)
@@ -298,6 +305,8 @@ pub fn fork_real() -> std::io::Result<Option<rustix::process::Pid>> {
 
 /// Recording/replaying is on. The only thing the interposed functions look at when it is off.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// See [`set_read_only`].
+static READ_ONLY: AtomicBool = AtomicBool::new(false);
 /// Nesting count of [`pause`].
 static PAUSE: AtomicU32 = AtomicU32::new(0);
 /// Set while an interposed function is inside the layer: a signal handler's `write` (CPython's
@@ -707,6 +716,9 @@ impl Entered {
         let len = log.len().load(Ordering::Acquire);
         let cursor = CURSOR.load(Ordering::Relaxed);
         if cursor == len {
+            if READ_ONLY.load(Ordering::Relaxed) {
+                self.diverge_at(cursor);
+            }
             return Next::Live;
         }
         if cursor > len {
@@ -735,7 +747,9 @@ impl Entered {
             let handler = unsafe { std::mem::transmute::<*mut (), fn()>(handler) };
             handler();
         }
-        self.shared.log.len().store(cursor, Ordering::Release);
+        if !READ_ONLY.load(Ordering::Relaxed) {
+            self.shared.log.len().store(cursor, Ordering::Release);
+        }
     }
 
     /// Appends a live call's outcome at the end of the log (which is this process's cursor).

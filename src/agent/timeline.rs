@@ -354,6 +354,14 @@ impl Scan {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    /// The last line event of `frame` so far, if it is the frame running at the current depth.
+    pub fn last_line_of(&self, frame: usize) -> Option<u64> {
+        self.levels
+            .get(self.depth.saturating_sub(1))
+            .filter(|l| l.frame == frame)
+            .and_then(|l| l.last_line)
+    }
+
     pub fn on_line(&mut self, frame: usize, tick: u64) {
         let index = self.depth.saturating_sub(1);
         self.levels.truncate(index + 1);

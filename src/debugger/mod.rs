@@ -11,7 +11,7 @@ pub mod format;
 pub mod timeline;
 mod travel;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use self::timeline::{Budget, Timeline};
 use self::travel::{TravelOp, WatchEntry};
@@ -80,6 +80,11 @@ enum Pending {
 
 /// How long a message may wait for the program output before it (its sync marker).
 const SYNC_PATIENCE: Duration = Duration::from_secs(2);
+/// How long the program's output after a sync marker waits for the message it belongs to.
+const MARKER_PATIENCE: Duration = Duration::from_millis(500);
+/// How long a stop waits for the checkpoint taken at it (normally well under a millisecond;
+/// a checkpoint that failed to start never comes).
+const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(1);
 
 pub struct Debugger {
     session: Session,
@@ -92,7 +97,18 @@ pub struct Debugger {
     breakpoints: BTreeMap<u32, BreakpointInfo>,
     canonical: HashMap<String, String>,
     seen_sync: u64,
-    deferred: Option<(AgentMessage, u64, Instant)>,
+    /// Agent messages waiting for the program output before them (their sync marker), in order.
+    deferred: VecDeque<(AgentMessage, u64, Instant)>,
+    /// Session events that came while waiting for a checkpoint, handled next.
+    stashed: VecDeque<SessionEvent>,
+    /// The program's output and the sync markers in it, in order, not yet shown: output after
+    /// a marker waits for the message that marker belongs to (a notice, a stop), which the
+    /// agent sent before the program could write more.
+    output: VecDeque<SessionEvent>,
+    /// The highest sync number of any agent message received.
+    message_sync: u64,
+    /// Since when the marker at the front of `output` has been waiting for its message.
+    marker_wait: Option<Instant>,
     pending: Option<Pending>,
     last_tick: u64,
     interrupt_sent: bool,
@@ -139,7 +155,11 @@ impl Debugger {
             breakpoints: BTreeMap::new(),
             canonical: HashMap::new(),
             seen_sync: 0,
-            deferred: None,
+            deferred: VecDeque::new(),
+            stashed: VecDeque::new(),
+            output: VecDeque::new(),
+            message_sync: 0,
+            marker_wait: None,
             pending: None,
             last_tick: 0,
             interrupt_sent: false,
@@ -215,25 +235,30 @@ impl Debugger {
 
     /// Waits for the next event (at most `timeout`) and handles it.
     pub fn poll(&mut self, timeout: Duration, sink: &mut dyn Sink) {
-        let event = self.session.next_event(timeout);
+        let event = match self.stashed.pop_front() {
+            Some(event) => Some(event),
+            None => self.session.next_event(timeout),
+        };
         if let Some(event) = event {
             self.handle(event, sink);
         }
         self.tend_checkpoints();
-        if let Some((_, _, since)) = &self.deferred
+        self.drain_output(sink);
+        if let Some((_, _, since)) = self.deferred.front()
             && since.elapsed() > SYNC_PATIENCE
         {
             // The marker got lost (the program changed its terminal, say): show the message
             // rather than wait for ever.
-            if let Some((msg, _, _)) = self.deferred.take() {
+            if let Some((msg, _, _)) = self.deferred.pop_front() {
                 self.process(msg, sink);
             }
+            self.release_deferred(sink);
         }
         self.settle_gone(sink);
     }
 
     fn settle_gone(&mut self, sink: &mut dyn Sink) {
-        if self.deferred.is_some() {
+        if !self.deferred.is_empty() || !self.stashed.is_empty() || !self.output.is_empty() {
             return;
         }
         if let Some(error) = self.gone.take()
@@ -245,27 +270,25 @@ impl Debugger {
 
     pub fn handle(&mut self, event: SessionEvent, sink: &mut dyn Sink) {
         match event {
-            SessionEvent::Output(bytes) => sink.program_output(&bytes),
-            SessionEvent::Sync(n) => {
-                self.seen_sync = self.seen_sync.max(n);
-                if matches!(&self.deferred, Some((_, want, _)) if *want <= self.seen_sync)
-                    && let Some((msg, _, _)) = self.deferred.take()
-                {
-                    self.process(msg, sink);
-                }
+            event @ (SessionEvent::Output(_) | SessionEvent::Sync(_)) => {
+                self.output.push_back(event);
+                self.drain_output(sink);
             }
             SessionEvent::Agent(msg) => {
                 let sync = match &msg {
                     AgentMessage::Stopped { sync, .. }
                     | AgentMessage::Reply { sync, .. }
-                    | AgentMessage::Finished { sync, .. } => *sync,
+                    | AgentMessage::Finished { sync, .. }
+                    | AgentMessage::Notice { sync, .. } => *sync,
                     _ => 0,
                 };
-                if sync > self.seen_sync {
-                    self.deferred = Some((msg, sync, Instant::now()));
+                self.message_sync = self.message_sync.max(sync);
+                if sync > self.seen_sync || !self.deferred.is_empty() {
+                    self.deferred.push_back((msg, sync, Instant::now()));
                 } else {
                     self.process(msg, sink);
                 }
+                self.drain_output(sink);
             }
             SessionEvent::AgentGone(error) => {
                 // The channel closes as the agent exits, often before the terminal has handed
@@ -282,8 +305,81 @@ impl Debugger {
         }
     }
 
+    /// Shows the program's output up to the first marker whose message has not come yet.
+    fn drain_output(&mut self, sink: &mut dyn Sink) {
+        loop {
+            match self.output.front() {
+                Some(SessionEvent::Output(_)) => {
+                    if let Some(SessionEvent::Output(bytes)) = self.output.pop_front() {
+                        sink.program_output(&bytes);
+                    }
+                }
+                Some(&SessionEvent::Sync(n)) => {
+                    self.seen_sync = self.seen_sync.max(n);
+                    self.release_deferred(sink);
+                    let waited = self.marker_wait.get_or_insert_with(Instant::now).elapsed();
+                    // A message lost with its process (killed while stopped) must not hold
+                    // the output back for long.
+                    if self.message_sync >= n || waited > MARKER_PATIENCE {
+                        self.output.pop_front();
+                        self.marker_wait = None;
+                    } else {
+                        return;
+                    }
+                }
+                Some(_) => {
+                    self.output.pop_front();
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// Handles the deferred messages whose output has been shown, in order.
+    fn release_deferred(&mut self, sink: &mut dyn Sink) {
+        while matches!(self.deferred.front(), Some((_, want, _)) if *want <= self.seen_sync) {
+            if let Some((msg, _, _)) = self.deferred.pop_front() {
+                self.process(msg, sink);
+            }
+        }
+    }
+
+    /// Waits (a little) for the checkpoint the agent just forked to introduce itself, so that
+    /// the stop it precedes is shown with the checkpoint already known.
+    fn await_checkpoint(&mut self, tick: u64, epoch: u64) {
+        let deadline = Instant::now() + CHECKPOINT_PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match self.session.next_event(left) {
+                Some(SessionEvent::Checkpoint(info)) => {
+                    let ours = info.tick == tick && info.epoch == epoch;
+                    self.checkpoint_arrived(info);
+                    if ours {
+                        return;
+                    }
+                }
+                Some(other) => {
+                    let gone = matches!(other, SessionEvent::AgentGone(_));
+                    self.stashed.push_back(other);
+                    if gone {
+                        return;
+                    }
+                }
+                None => return,
+            }
+        }
+    }
+
     fn agent_died(&mut self, error: Option<String>, sink: &mut dyn Sink) {
         // Drain what the program wrote last.
+        for event in std::mem::take(&mut self.output) {
+            if let SessionEvent::Output(bytes) = event {
+                sink.program_output(&bytes);
+            }
+        }
         let deadline = Instant::now() + Duration::from_millis(300);
         while Instant::now() < deadline {
             match self.session.next_event(Duration::from_millis(20)) {
@@ -359,7 +455,9 @@ impl Debugger {
                 sink.line(Kind::Failure, &format!("sleepy: {message}"));
                 self.phase = Phase::Ended { exit_code };
             }
-            AgentMessage::Notice { text } => sink.line(Kind::Notice, &format!("sleepy: {text}")),
+            AgentMessage::Notice { text, .. } => {
+                sink.line(Kind::Notice, &format!("sleepy: {text}"))
+            }
             AgentMessage::Stopped { stop, .. } => {
                 self.last_tick = stop.tick;
                 self.saw_tick(stop.tick);
@@ -412,6 +510,7 @@ impl Debugger {
                     self.show_reply(pending, reply, sink);
                 }
             }
+            AgentMessage::CheckpointTaken { tick, epoch } => self.await_checkpoint(tick, epoch),
             AgentMessage::Diverged { tick, epoch } => self.diverged(tick, epoch, sink),
             AgentMessage::TimeTravelOff { reason } => self.time_travel_off(reason, sink),
             // Only scanners send these, on connections of their own.

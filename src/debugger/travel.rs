@@ -40,6 +40,8 @@ pub(super) struct ScanOp {
     callers: bool,
     /// The phase to go back to if the command finds nowhere to go.
     phase: Phase,
+    /// Where the command started (the stretch it scans first ends there).
+    origin: u64,
 }
 
 /// A watch as the front end keeps it (to set it again in copies spawned from checkpoints).
@@ -123,6 +125,7 @@ impl Debugger {
                     depth: depth.unwrap_or(1),
                     callers: back == Back::Return,
                     phase: self.phase.clone(),
+                    origin: limit,
                 };
                 self.scan(op, sink);
             }
@@ -157,7 +160,7 @@ impl Debugger {
         let first = self.timeline.first().map(|c| c.info.tick);
         self.phase = op.phase.clone();
         match first {
-            Some(first) if first < op.limit => {
+            Some(first) if first < op.origin => {
                 let what = match op.back {
                     Back::Continue => "no breakpoint stop or watch change before this point",
                     _ => "no earlier line in this frame or its callers",

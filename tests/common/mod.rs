@@ -115,3 +115,40 @@ pub fn python_minor() -> u32 {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0)
 }
+
+/// `sleepy --batch - ARGS...` in `dir`, with `commands` on stdin, killed after `limit`.
+pub fn batch_in_within(dir: &Path, commands: &str, args: &[&str], limit: Duration) -> Out {
+    let mut cmd = sleepy();
+    cmd.current_dir(dir).arg("--batch").arg("-").args(args);
+    run_with(cmd, commands.as_bytes(), limit)
+}
+
+/// Splits a batch transcript into (command, what it printed), the lines before the first
+/// prompt coming first with an empty command.
+pub fn responses(transcript: &str) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), String::new())];
+    for line in transcript.split_inclusive('\n') {
+        match line.strip_prefix("(sleepy) ") {
+            Some(command) => out.push((command.trim_end_matches('\n').to_string(), String::new())),
+            None => out.last_mut().unwrap().1.push_str(line),
+        }
+    }
+    out
+}
+
+/// The pids of live sleepy agent processes (`sleepy __agent`: programs and their checkpoints)
+/// whose current directory is `dir`.
+pub fn agents_in(dir: &Path) -> Vec<u32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"));
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            cwd.is_ok_and(|c| c == dir) && cmdline.split(|b| *b == 0).any(|arg| arg == b"__agent")
+        })
+        .collect()
+}

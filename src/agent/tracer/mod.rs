@@ -150,6 +150,10 @@ pub struct Tracer {
     attention: u64,
     /// This process is a scanner (see `travel.rs`): it follows calls and returns.
     scanning: bool,
+    /// There is a `break FUNC`: calls note their frame in `fresh_frame`.
+    function_breaks: bool,
+    /// The frame whose call event came last (its next line event is its first).
+    fresh_frame: usize,
     watches: Vec<Watch>,
 }
 
@@ -292,6 +296,8 @@ impl Tracer {
             tt: None,
             attention: u64::MAX,
             scanning: false,
+            function_breaks: false,
+            fresh_frame: 0,
             watches: Vec::new(),
         };
         t.refresh_quiet();
@@ -312,6 +318,10 @@ impl Tracer {
 
     fn refresh_quiet(&mut self) {
         self.any_breaks = self.breaks.any_enabled();
+        self.function_breaks = self
+            .breaks
+            .iter()
+            .any(|b| b.enabled && b.function.is_some());
         // Replaying to a goal, nothing stops the program before it (see `on_attention`).
         let to_goal = self.tt.as_deref().is_some_and(|t| t.goal().is_some());
         self.quiet = (matches!(self.mode, Mode::Continue)
@@ -363,6 +373,9 @@ impl Tracer {
             TraceEvent::Call => {
                 if self.scanning {
                     self.scan_call(frame.id());
+                }
+                if self.function_breaks {
+                    self.fresh_frame = frame.id();
                 }
                 let info = self.code_info(py, frame);
                 if !info.user {
@@ -624,12 +637,13 @@ impl Tracer {
         if !self.watches.is_empty() {
             let generator = self.code_info(py, frame).generator;
             for number in self.watches_on_return(frame.id(), generator) {
-                let _ = self.channel.send(&AgentMessage::Notice {
-                    text: format!(
+                self.notice(
+                    Some(py),
+                    format!(
                         "watchpoint {number}: its frame has returned; it watches again if the \
                          frame is entered again at the same depth"
                     ),
-                });
+                );
             }
         }
         let stop = match &self.mode {
@@ -732,7 +746,13 @@ impl Tracer {
                 let bp = self.breaks.get_mut(number)?;
                 if bp.function.is_some() {
                     match bp.function_first_line {
-                        None => bp.function_first_line = Some(line),
+                        // Only the first line event of a frame that was seen starting tells
+                        // where the function starts (a copy spawned from a checkpoint can
+                        // begin in the middle of one).
+                        None if frame.id() == self.fresh_frame => {
+                            bp.function_first_line = Some(line)
+                        }
+                        None => continue,
                         Some(first) if first != line => continue,
                         Some(_) => {}
                     }
@@ -817,12 +837,21 @@ impl Tracer {
                 .unwrap_or_else(|_| "?".into());
             let text =
                 format!("breakpoint() at {place} ignored: `sleepy run` has no debugger attached");
-            let _ = self.channel.send(&AgentMessage::Notice { text });
+            self.notice(Some(py), text);
             return;
         }
         self.mode = Mode::Step;
         self.pending = Some(StopReason::BreakpointCall);
         self.refresh_quiet();
+    }
+
+    /// Something for the user that is not an answer, shown after the output written so far.
+    fn notice(&mut self, py: Option<Python<'_>>, text: String) {
+        if let Some(py) = py {
+            self.flush_program_output(py);
+        }
+        let sync = self.channel.mark();
+        let _ = self.channel.send(&AgentMessage::Notice { text, sync });
     }
 
     fn call_inspect<'py>(
@@ -911,6 +940,17 @@ impl Tracer {
             Ok(tb) => tb,
             Err(_) => return true,
         };
+        if self.scanning {
+            // A scanner whose program ended this way has seen every line before its limit.
+            let innermost = self
+                .call_inspect(py, "traceback_stack", (&tb,))
+                .and_then(|s| s.extract::<Vec<(Py<PyAny>, u32)>>().ok())
+                .and_then(|s| s.last().map(|(f, _)| f.clone_ref(py)));
+            match innermost {
+                Some(frame) => self.finish_scan(frame.bind(py), true),
+                None => self.scan_ended(),
+            }
+        }
         let stack = match self
             .call_inspect(py, "traceback_stack", (tb,))
             .map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>())
@@ -1084,7 +1124,7 @@ impl Tracer {
     }
 
     fn converse(&mut self, py: Python<'_>, mut ctx: StopContext, reason: StopReason) -> After {
-        self.check_off();
+        self.check_off(py);
         if !self.announce(py, &ctx, reason) {
             return After::Quit;
         }

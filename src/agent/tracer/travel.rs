@@ -28,12 +28,19 @@ fn off_handler(reason: &'static str) {
 }
 
 fn divergence_handler() {
-    // A copy met a call its record does not have: a scanner can no longer tell the past, and a
-    // replaying program has left the recorded timeline (the layer truncates the record).
+    // A copy met a call its record does not have. A scanner can no longer tell the past: it
+    // goes, before the record is touched (the front end hears its connection close). A
+    // replaying program has left the recorded timeline: the layer cuts the record there, and
+    // the tracer tells the front end at its next line.
+    if SCANNER.load(std::sync::atomic::Ordering::SeqCst) {
+        timeline::vanish();
+    }
     if let Ok(mut slot) = DIVERGED.lock() {
         *slot = true;
     }
 }
+
+static SCANNER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 static DIVERGED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
 
@@ -46,6 +53,8 @@ pub struct TimeTravelState {
     last_checkpoint: Option<u64>,
     /// Replaying to this tick (`goto`, `RunTo`).
     goal: Option<u64>,
+    /// The tick of the checkpoint this process was spawned from (it replays from there).
+    spawned_at: Option<u64>,
     /// A checkpoint to take on the way to the goal, a little before it: the backward steps that
     /// usually follow a move back then replay from there, not from far behind.
     prefetch: Option<u64>,
@@ -73,6 +82,7 @@ impl TimeTravelState {
             reaper: Reaper::default(),
             last_checkpoint: None,
             goal: None,
+            spawned_at: None,
             prefetch: None,
             scan: None,
             known: Vec::new(),
@@ -158,7 +168,7 @@ impl Tracer {
         py: Python<'_>,
         frame: TracedFrame<'_>,
     ) -> Option<Option<PyErr>> {
-        self.check_off();
+        self.check_off(py);
         let tt = self.tt.as_deref_mut()?;
         if tt.scan.is_some() {
             return Some(self.scan_line(py, frame));
@@ -211,8 +221,31 @@ impl Tracer {
         None
     }
 
-    /// The record/replay layer turned itself off: tell the front end once.
-    pub(super) fn check_off(&mut self) {
+    /// The record/replay layer turned itself off, or a replay left its record: tell the front
+    /// end once.
+    pub(super) fn check_off(&mut self, py: Python<'_>) {
+        let left = DIVERGED
+            .lock()
+            .map(|mut d| std::mem::replace(&mut *d, false))
+            .unwrap_or(false);
+        if left && !self.scanning {
+            let tick = self.tick;
+            self.notice(
+                Some(py),
+                format!(
+                    "the replay left the recorded run near tick {tick} (the program did \
+                     something its record does not cover); it runs live from there"
+                ),
+            );
+            // The layer has cut the record somewhere after the checkpoint this copy started
+            // from; the front end drops what came after that, to be safe.
+            let since = self
+                .tt
+                .as_deref()
+                .and_then(|t| t.spawned_at)
+                .map_or(tick, |s| s + 1);
+            self.diverge(since);
+        }
         let reason = OFF_REASON.lock().ok().and_then(|mut r| r.take());
         if let (Some(reason), Some(tt)) = (reason, self.tt.as_deref_mut())
             && !tt.off
@@ -265,9 +298,7 @@ impl Tracer {
             }
             Ok(Forked::Copy(plan, stream)) => Some((plan, stream)),
             Err(e) => {
-                let _ = self.channel.send(&AgentMessage::Notice {
-                    text: format!("no checkpoint at tick {tick}: {e}"),
-                });
+                self.notice(None, format!("no checkpoint at tick {tick}: {e}"));
                 None
             }
         }
@@ -294,6 +325,7 @@ impl Tracer {
             return Adopted::Run;
         };
         tt.epoch = plan.epoch;
+        tt.spawned_at = Some(tick);
         tt.known = plan.known_checkpoints;
         tt.last_checkpoint = Some(tick);
         tt.schedule.resumed(tick);
@@ -312,6 +344,8 @@ impl Tracer {
             }
             Goal::Scan(query) => {
                 tt.scan = Some(Scan::new(query, tick, depth));
+                SCANNER.store(true, std::sync::atomic::Ordering::SeqCst);
+                replay::set_read_only();
                 Adopted::Run
             }
         };
@@ -323,7 +357,25 @@ impl Tracer {
             if let Some(scan) = self.tt.as_deref_mut().and_then(|t| t.scan.as_mut()) {
                 scan.on_line(id, tick);
             }
-            self.scan_watches(py, frame);
+            // A breakpoint at the checkpoint's own line (a stop's checkpoint) counts too.
+            if let Some(traced) = TracedFrame::of(frame)
+                && self.any_breaks
+                && self
+                    .tt
+                    .as_deref()
+                    .and_then(|t| t.scan.as_ref())
+                    .is_some_and(|s| s.query.breakpoints)
+            {
+                let info = self.code_info(py, traced);
+                let line = traced.line();
+                if let Some(StopReason::Breakpoint { numbers, .. }) =
+                    self.breakpoint_hit(py, traced, info, line)
+                    && let Some(scan) = self.tt.as_deref_mut().and_then(|t| t.scan.as_mut())
+                {
+                    scan.last_break = Some((tick, numbers));
+                }
+            }
+            self.scan_watches(py, frame, None);
         }
         adopted
     }
@@ -373,14 +425,22 @@ impl Tracer {
             .and_then(|t| t.scan.as_ref())
             .map(|s| s.query.limit)
             .unwrap_or(0);
+        let id = frame.id();
+        let (previous, watches) = match self.tt.as_deref().and_then(|t| t.scan.as_ref()) {
+            Some(scan) => (scan.last_line_of(id), scan.query.watches),
+            None => return None,
+        };
         if tick >= limit || diverged() {
+            if tick >= limit && watches {
+                // A change made by the line just before the limit shows here.
+                self.scan_watches(py, &frame.object(py), previous);
+            }
             self.finish_scan(&frame.object(py), tick >= limit);
         }
-        let id = frame.id();
-        let (breakpoints, watches) = match self.tt.as_deref_mut().and_then(|t| t.scan.as_mut()) {
+        let breakpoints = match self.tt.as_deref_mut().and_then(|t| t.scan.as_mut()) {
             Some(scan) => {
                 scan.on_line(id, tick);
-                (scan.query.breakpoints, scan.query.watches)
+                scan.query.breakpoints
             }
             None => return None,
         };
@@ -395,19 +455,22 @@ impl Tracer {
             }
         }
         if watches {
-            self.scan_watches(py, &frame.object(py));
+            self.scan_watches(py, &frame.object(py), previous);
         }
         None
     }
 
-    fn scan_watches(&mut self, py: Python<'_>, frame: &Bound<'_, PyAny>) {
+    /// Evaluates the watches in a scanner. A change seen at this line event was made by the
+    /// line this frame ran before (`previous`: for `x = f()` the caller's line, not the last
+    /// line of `f`), or by the line event just before when the frame has just started.
+    fn scan_watches(&mut self, py: Python<'_>, frame: &Bound<'_, PyAny>, previous: Option<u64>) {
         let tick = self.tick;
         if let Some(change) = self.check_watches(py, frame)
             && let Some(scan) = self.tt.as_deref_mut().and_then(|t| t.scan.as_mut())
         {
-            // Seen at this line event: the line before it made the change.
+            let made_by = previous.unwrap_or_else(|| tick.saturating_sub(1));
             scan.last_change = Some(WatchChange {
-                tick: tick.saturating_sub(1).max(scan.start),
+                tick: made_by.max(scan.start),
                 ..change
             });
         }
@@ -425,7 +488,7 @@ impl Tracer {
         }
     }
 
-    fn finish_scan(&mut self, frame: &Bound<'_, PyAny>, complete: bool) -> ! {
+    pub(super) fn finish_scan(&mut self, frame: &Bound<'_, PyAny>, complete: bool) -> ! {
         let mut ids = Vec::new();
         let mut f = Some(frame.clone());
         while let Some(current) = f {
@@ -440,10 +503,10 @@ impl Tracer {
         timeline::vanish()
     }
 
-    /// The program ended (or diverged) before a scan reached its limit.
+    /// The program ended before a scan reached its limit: it has seen every line before it.
     pub fn scan_ended(&mut self) {
         if let Some(scan) = self.tt.as_deref().and_then(|t| t.scan.as_ref()) {
-            let result = scan.result(&[], false);
+            let result = scan.result(&[], true);
             let _ = self.channel.send(&AgentMessage::Scanned(result));
             timeline::vanish();
         }
@@ -669,9 +732,23 @@ impl Tracer {
         py: Python<'_>,
         frame: &Bound<'_, PyAny>,
     ) -> Option<Adopted> {
-        self.check_off();
-        let (plan, stream) = self.fork_checkpoint(frame)?;
-        Some(self.adopt(py, frame, *plan, stream))
+        self.check_off(py);
+        let before = self.tt.as_deref().map(|t| t.pauses.len());
+        match self.fork_checkpoint(frame) {
+            Some((plan, stream)) => Some(self.adopt(py, frame, *plan, stream)),
+            None => {
+                if let Some(tt) = self.tt.as_deref()
+                    && Some(tt.pauses.len()) != before
+                {
+                    let message = AgentMessage::CheckpointTaken {
+                        tick: self.tick,
+                        epoch: tt.epoch,
+                    };
+                    let _ = self.channel.send(&message);
+                }
+                None
+            }
+        }
     }
 
     /// The program resumes from a stop.
