@@ -317,6 +317,28 @@ pub enum EvalStyle {
     WhatIs,
 }
 
+/// Part of a listing of variables, or of a container's items or an object's attributes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VariablesPage {
+    /// How many children the node has in all.
+    pub total: u32,
+    pub entries: Vec<VariableEntry>,
+    /// Why the node cannot be listed (it is gone, its listing raised).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VariableEntry {
+    /// The variable's name, or `[0]`, `['key']`, `.attr` for a child.
+    pub name: String,
+    pub type_name: String,
+    /// A bounded repr: at most a few hundred characters, control characters escaped, with `…`
+    /// when cut; a repr that raised or took too long says so instead.
+    pub value: String,
+    /// How many children it has when it can be expanded (items, attributes).
+    pub children: Option<u32>,
+}
+
 /// A request from the front end. Frame numbers index [`Stop::stack`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -339,6 +361,15 @@ pub enum Request {
     },
     Args {
         frame: usize,
+    },
+    /// A page of the variables tree of a frame (the TUI's Variables pane): the children of the
+    /// node at `path` (indices into the listings above it; empty: the frame's locals), from
+    /// `start`, at most `count` of them.
+    Variables {
+        frame: usize,
+        path: Vec<u32>,
+        start: u32,
+        count: u32,
     },
     Retval {
         frame: usize,
@@ -469,6 +500,7 @@ pub enum Reply {
         errors: Vec<String>,
     },
     Displays(Vec<(String, String)>),
+    Variables(VariablesPage),
     /// A watch was set: where it is evaluated, and its value now.
     Watching {
         number: u32,

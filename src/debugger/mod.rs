@@ -41,6 +41,18 @@ pub enum Kind {
 pub trait Sink {
     fn program_output(&mut self, bytes: &[u8]);
     fn line(&mut self, kind: Kind, text: &str);
+    /// The reply to a [`Debugger::query`].
+    fn answer(&mut self, _tag: u64, _reply: Reply) {}
+}
+
+/// What the Timeline pane shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TimelineView {
+    pub checkpoints: Vec<u64>,
+    pub now: u64,
+    pub frontier: u64,
+    pub end: Option<u64>,
+    pub off: Option<String>,
 }
 
 /// The state of the program as the front end sees it.
@@ -76,6 +88,9 @@ enum Pending {
     Args,
     Resume,
     Checkpoint,
+    /// A question the UI asked for itself (`Debugger::query`): the reply goes to
+    /// `Sink::answer` with this tag, not to the transcript.
+    Query(u64),
 }
 
 /// How long a message may wait for the program output before it (its sync marker).
@@ -582,6 +597,44 @@ impl Debugger {
         }
     }
 
+    /// Asks the agent something for the UI itself (variables, a watch's value) while the
+    /// program is stopped; the reply comes to [`Sink::answer`] with `tag`. `false`: not now
+    /// (the program runs, or another request is on its way).
+    pub fn query(&mut self, request: Request, tag: u64) -> bool {
+        if !matches!(self.phase, Phase::Stopped) {
+            return false;
+        }
+        match self.session.send(&request) {
+            Ok(()) => {
+                self.pending = Some(Pending::Query(tag));
+                self.phase = Phase::Waiting;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The frame `up`/`down` selected (an index into the stop's stack).
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    pub fn breakpoints(&self) -> impl Iterator<Item = &BreakpointInfo> {
+        self.breakpoints.values()
+    }
+
+    /// The timeline as the UI draws it: the checkpoints' ticks, the furthest tick seen, the
+    /// last tick if the program has ended, and why time travel is off (if it is).
+    pub fn timeline_view(&self) -> TimelineView {
+        TimelineView {
+            checkpoints: self.timeline.ticks(),
+            now: self.stop.as_ref().map(|s| s.tick).unwrap_or(self.last_tick),
+            frontier: self.frontier,
+            end: self.end_tick,
+            off: self.timeline.off.clone(),
+        }
+    }
+
     /// Starts a command; its output goes to `sink` now or when its reply comes.
     pub fn execute(&mut self, command: Command, sink: &mut dyn Sink) {
         let frame = self.selected;
@@ -805,6 +858,8 @@ impl Debugger {
     fn show_reply(&mut self, pending: Pending, reply: Reply, sink: &mut dyn Sink) {
         let err = |sink: &mut dyn Sink, e: &str| sink.line(Kind::Error, &format!("*** {e}"));
         match (pending, reply) {
+            (Pending::Query(tag), reply) => sink.answer(tag, reply),
+            (_, Reply::Variables(_)) => {}
             (Pending::Resume, Reply::Error(e)) => {
                 self.phase = Phase::Stopped;
                 err(sink, &e);

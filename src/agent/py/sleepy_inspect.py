@@ -504,3 +504,201 @@ def _resolve_function(frame, name, project_root):
     if line is None:
         return None
     return filename, line, item
+
+
+# --- the variables tree (the TUI's Variables pane) ------------------------------------------
+
+# A value's text is cut at this many characters: a 100,000-item list must not become a
+# megabyte of repr on every stop.
+VALUE_LIMIT = 240
+# A repr the program defines may take long; past this it is abandoned (when SIGALRM is free).
+REPR_SECONDS = 0.25
+
+HIDDEN_PREFIX = "_sl_"
+
+_ATOMIC = (str, bytes, bytearray, int, float, complex, bool, type(None), range)
+
+
+class _ReprTimeout(Exception):
+    pass
+
+
+def _escape(text):
+    """Control characters shown escaped: a value must not drive the terminal."""
+    out = []
+    for ch in text:
+        if ch < " " or ch == "\x7f" or "\x80" <= ch < "\xa0":
+            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch, "\\x%02x" % ord(ch)))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _bounded_repr(value):
+    """A repr of at most VALUE_LIMIT characters that never raises nor hangs for long."""
+    import reprlib
+    import signal
+
+    shortener = reprlib.Repr()
+    shortener.maxstring = VALUE_LIMIT
+    shortener.maxother = VALUE_LIMIT
+    shortener.maxlist = shortener.maxtuple = shortener.maxset = 30
+    shortener.maxfrozenset = shortener.maxdeque = shortener.maxarray = 30
+    shortener.maxdict = 20
+    shortener.maxlevel = 3
+    use_alarm = False
+    try:
+        use_alarm = (
+            signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        )
+    except (ValueError, AttributeError):  # not the main thread, no SIGALRM
+        use_alarm = False
+
+    def timeout(signum, frame):
+        raise _ReprTimeout()
+
+    try:
+        if use_alarm:
+            signal.signal(signal.SIGALRM, timeout)
+            signal.setitimer(signal.ITIMER_REAL, REPR_SECONDS)
+        try:
+            text = shortener.repr(value)
+        finally:
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    except _ReprTimeout:
+        return "<repr took longer than %g s>" % REPR_SECONDS
+    except BaseException as e:  # noqa: B036 - a broken __repr__ is the program's, not ours
+        return "<repr raised %s>" % _escape(error_text(e))
+    text = _escape(text)
+    if len(text) > VALUE_LIMIT:
+        text = text[: VALUE_LIMIT - 1] + "…"
+    return text
+
+
+def _type_name(value):
+    cls = type(value)
+    module = getattr(cls, "__module__", "builtins")
+    name = getattr(cls, "__qualname__", cls.__name__)
+    return name if module in ("builtins", "__main__") else "%s.%s" % (module, name)
+
+
+def _attributes(value):
+    """An object's own attributes: its __dict__ and its slots, not methods or dunders."""
+    names = []
+    try:
+        names.extend(k for k in vars(value) if isinstance(k, str))
+    except TypeError:
+        pass
+    for cls in type(value).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        if isinstance(slots, str):
+            slots = (slots,)
+        names.extend(s for s in slots if s not in ("__dict__", "__weakref__"))
+    seen = set()
+    out = []
+    for name in names:
+        if name in seen or (name.startswith("__") and name.endswith("__")):
+            continue
+        seen.add(name)
+        try:
+            out.append(("." + name, getattr(value, name)))
+        except AttributeError:
+            pass  # a slot never set
+    return out
+
+
+def _is_plain_object(value):
+    return not isinstance(
+        value,
+        (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType),
+    )
+
+
+def _children(value):
+    """``(count, lister)`` of an expandable value, or ``None``. ``lister(start, stop)`` gives
+    ``(label, child)`` pairs; containers are listed lazily, in chunks."""
+    if isinstance(value, _ATOMIC):
+        return None
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "deque":
+        seq = value
+
+        def lister(start, stop):
+            return [("[%d]" % i, seq[i]) for i in range(start, min(stop, len(seq)))]
+
+        return len(seq), lister
+    if isinstance(value, dict):
+        mapping = value
+
+        def lister(start, stop):
+            import itertools
+
+            pairs = itertools.islice(mapping.items(), start, stop)
+            return [("[%s]" % _bounded_repr(k), v) for k, v in pairs]
+
+        return len(mapping), lister
+    if isinstance(value, (set, frozenset)):
+        items = value
+
+        def lister(start, stop):
+            import itertools
+
+            return [("{%d}" % (start + i), v) for i, v in enumerate(itertools.islice(items, start, stop))]
+
+        return len(items), lister
+    if _is_plain_object(value):
+        attrs = _attributes(value)
+        if attrs:
+            return len(attrs), lambda start, stop: attrs[start:stop]
+    return None
+
+
+def _frame_variables(frame):
+    """The frame's locals, as pdb's ``locals()`` sees them; at module level the globals without
+    the module machinery (dunders)."""
+    f_locals = frame.f_locals
+    is_module = f_locals is frame.f_globals
+    out = []
+    for name, value in f_locals.items():
+        if not isinstance(name, str):
+            continue
+        if is_module and name.startswith("__") and name.endswith("__"):
+            continue
+        if name.startswith(HIDDEN_PREFIX):
+            continue  # the rewriter's hidden locals (iterators, context managers in flight)
+        out.append((name, value))
+    return out
+
+
+def variables(frame, path, start, count):
+    """A page of the variables tree: ``(total, [(name, type, value, children)], error)``.
+
+    ``path`` walks down from the frame's variables, one index per level, into items (lists,
+    tuples, dicts, sets) and attributes (objects)."""
+    try:
+        nodes = _frame_variables(frame)
+        total = len(nodes)
+
+        def lister(a, b):
+            return nodes[a:b]
+
+        for depth, index in enumerate(path):
+            pairs = lister(index, index + 1)
+            if not pairs:
+                return 0, [], "that value is no longer there"
+            value = pairs[0][1]
+            kids = _children(value)
+            if kids is None:
+                return 0, [], "%s has nothing to expand" % pairs[0][0]
+            total, lister = kids
+        entries = []
+        for name, value in lister(start, start + count):
+            kids = _children(value)
+            entries.append(
+                (_escape(str(name)), _type_name(value), _bounded_repr(value), None if kids is None else kids[0])
+            )
+        return total, entries, None
+    except BaseException as e:  # noqa: B036 - the program's objects may raise anything
+        return 0, [], error_text(e)

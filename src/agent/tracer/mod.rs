@@ -25,7 +25,7 @@ use super::channel::Channel;
 use super::cpython::{CodeInfo, TraceEvent, TracedFrame};
 use crate::protocol::{
     AgentMessage, ArgValue, DisplayChange, EvalStyle, FrameInfo, Reply, Request, Resume, RunMode,
-    Stop, StopReason,
+    Stop, StopReason, VariableEntry, VariablesPage,
 };
 
 thread_local! {
@@ -1471,6 +1471,17 @@ impl Tracer {
                     _ => Reply::Error("sleepy could not read the arguments".into()),
                 }
             }
+            Request::Variables {
+                frame,
+                path,
+                start,
+                count,
+            } => {
+                let Some(f) = frame_of(frame) else {
+                    return no_frame(frame);
+                };
+                self.variables(py, f, path, start, count)
+            }
             Request::Retval { frame } => match (&ctx.return_value, frame == ctx.newest()) {
                 (Some(v), true) => Reply::Value(self.repr(py, v.bind(py))),
                 _ => Reply::Error("Not yet returned!".into()),
@@ -1648,6 +1659,37 @@ impl Tracer {
             | Request::Jump { .. }
             | Request::RunTo { .. }
             | Request::Checkpoint => Reply::Done,
+        }
+    }
+
+    /// A page of a frame's variables tree (see `sleepy_inspect.variables`).
+    fn variables(
+        &self,
+        py: Python<'_>,
+        frame: Bound<'_, PyAny>,
+        path: Vec<u32>,
+        start: u32,
+        count: u32,
+    ) -> Reply {
+        type Entry = (String, String, String, Option<u32>);
+        match self
+            .call_inspect(py, "variables", (frame, path, start, count))
+            .map(|r| r.extract::<(u32, Vec<Entry>, Option<String>)>())
+        {
+            Some(Ok((total, entries, error))) => Reply::Variables(VariablesPage {
+                total,
+                entries: entries
+                    .into_iter()
+                    .map(|(name, type_name, value, children)| VariableEntry {
+                        name,
+                        type_name,
+                        value,
+                        children,
+                    })
+                    .collect(),
+                error,
+            }),
+            _ => Reply::Error("sleepy could not list the variables".into()),
         }
     }
 
