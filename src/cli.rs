@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::protocol::Target;
 
 pub const USAGE: &str = "\
-usage: sleepy [OPTIONS] script.py [ARGS...]          debug a script (line mode until the TUI lands)
+usage: sleepy [OPTIONS] script.py [ARGS...]          debug a script in the terminal UI
        sleepy [OPTIONS] -m MODULE [ARGS...]          debug a module, like python3 -m
        sleepy --batch FILE|- [OPTIONS] script.py|-m MODULE [ARGS...]
                                                      run debugger commands from FILE (- for stdin)
@@ -19,6 +19,9 @@ usage: sleepy [OPTIONS] script.py [ARGS...]          debug a script (line mode u
 
 options:
   --batch FILE      read debugger commands from FILE (- reads them from stdin)
+  --theme NAME      the TUI's colours: dark, light, high-contrast, or a theme file
+  --line            a line-mode debugger at a (sleepy) prompt instead of the TUI (also used
+                    when stdin or stdout is not a terminal)
   --stdin FILE      in batch mode, what the program reads from its stdin, line by line
   --trace GLOB      also trace modules whose name or file matches GLOB (repeatable)
   --rewrite GLOB    also rewrite (and trace) modules matching GLOB, e.g. 'test.test_enum*'
@@ -66,6 +69,10 @@ pub struct Options {
     /// `sleepy run --no-trace`: rewritten code without the trace hook (for measuring).
     pub no_trace: bool,
     pub time_travel: TimeTravelOptions,
+    /// `--theme NAME|FILE` for the TUI.
+    pub theme: Option<String>,
+    /// `--line`: the line-mode debugger at a `(sleepy)` prompt instead of the TUI.
+    pub line_mode: bool,
 }
 
 /// How checkpoints are taken and kept (see docs/time-travel.md for how the defaults were chosen).
@@ -218,6 +225,10 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
                     positive("--checkpoint-memory", &v)?.saturating_mul(1 << 20);
             }
             "--no-rewrite" => options.no_rewrite = true,
+            "--theme" if !run => {
+                options.theme = Some(value("--theme", inline.as_deref(), &mut rest)?)
+            }
+            "--line" if !run => options.line_mode = true,
             "--no-trace" if run => options.no_trace = true,
             "--rewrite" => options
                 .rewrite

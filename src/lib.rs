@@ -23,3 +23,4 @@ pub mod protocol;
 pub mod rewrite;
 pub mod run;
 pub mod session;
+pub mod tui;

@@ -32,6 +32,11 @@ fn main() -> ExitCode {
         Invocation::Debug {
             program,
             options,
+            batch: None,
+        } if !options.line_mode && on_a_terminal() => report(sleepy::tui::run(program, options)),
+        Invocation::Debug {
+            program,
+            options,
             batch,
         } => report(sleepy::batch::run(sleepy::batch::BatchRun {
             program,
@@ -41,6 +46,12 @@ fn main() -> ExitCode {
         Invocation::Run { program, options } => report(sleepy::run::run(program, options)),
     };
     ExitCode::from(u8::try_from(status & 0xff).unwrap_or(1))
+}
+
+/// The TUI needs a terminal both ways; otherwise (a pipe, a file) line mode serves.
+fn on_a_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
 fn report(result: anyhow::Result<i32>) -> i32 {

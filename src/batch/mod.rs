@@ -145,7 +145,7 @@ pub struct BatchRun {
     pub commands: Option<CommandSource>,
 }
 
-fn launch(program: &Program, options: &Options) -> Launch {
+pub fn launch_spec(program: &Program, options: &Options) -> Launch {
     use std::os::unix::ffi::OsStrExt;
     Launch {
         target: program.target.clone(),
@@ -204,7 +204,7 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
         cols,
         raw_output: !interactive,
     };
-    let mut debugger = Debugger::start(launch(&spec.program, &spec.options), io)?;
+    let mut debugger = Debugger::start(launch_spec(&spec.program, &spec.options), io)?;
     let budget = &spec.options.time_travel;
     debugger.set_budget(budget.max_count, budget.max_memory);
     let mut out = Transcript::new(std::io::stdout());

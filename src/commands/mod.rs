@@ -90,7 +90,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Execute the current line and stop at the first possible occasion: in a function that is \
          called (--Call--), on the next line, or when the current function returns (--Return--). \
          Only the program's own code is stepped into; library code runs without stops.",
-        ["s", "F11"]
+        ["s", "f11"]
     ),
     command!(
         Next,
@@ -100,7 +100,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "run to the next line of this function",
         "Continue until the next line in the selected function is reached or it returns. \
          Calls made by the line run without stopping (breakpoints in them still stop).",
-        ["n", "F10"]
+        ["n", "f10"]
     ),
     command!(
         Return,
@@ -110,7 +110,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "run until the selected function returns",
         "Continue until the selected function returns; stops at its return (--Return--) with the \
          value it returns.",
-        ["r", "S-F11"]
+        ["r", "shift-f11"]
     ),
     command!(
         Continue,
@@ -119,7 +119,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "continue",
         "run until a breakpoint or the end",
         "Continue execution; stop only at a breakpoint, a breakpoint() call, or an uncaught exception.",
-        ["c", "F5"]
+        ["c", "f5"]
     ),
     command!(
         Until,
@@ -161,7 +161,7 @@ pub static COMMANDS: &[CommandSpec] = &[
          the first line the function runs. CONDITION is a Python expression that must be true \
          for the breakpoint to stop. Without an argument, list the breakpoints with their hit \
          counts. A line with no code is refused, with the nearest lines that have code.",
-        ["b", "F9"]
+        ["b", "f9"]
     ),
     command!(
         Tbreak,
@@ -351,7 +351,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Go back to the line that ran just before this one, in whatever function it was: back \
          into a function that just returned, back out to the caller before the call. The program \
          is then exactly as it was there; going forward again does the same things again.",
-        ["S-s", "S-F11"]
+        ["S"]
     ),
     command!(
         Rnext,
@@ -361,7 +361,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "step back one line in this function (the mirror of next)",
         "Go back to the previous line of the selected function, over the calls it made; at the \
          function's first line, back to the caller's line that called it.",
-        ["S-n", "S-F10"]
+        ["N"]
     ),
     command!(
         Rreturn,
@@ -371,7 +371,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "go back to the caller, before the call (the mirror of return)",
         "Go back to the line of the caller that called the selected function, before the call \
          was made.",
-        ["S-r"]
+        ["R"]
     ),
     command!(
         Rcontinue,
@@ -382,7 +382,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Go back to the last point before now where a breakpoint stops or a watched expression \
          changes value (stopping before the line that changes it); to the start of the run if \
          there is none.",
-        ["S-c", "S-F5"]
+        ["C"]
     ),
     command!(
         Goto,

@@ -75,16 +75,26 @@ pub enum Phase {
 #[derive(Debug, Clone)]
 enum Pending {
     Plain,
-    Exec { source: String, explicit: bool },
-    List { file: String, arg: ListArg },
+    Exec {
+        source: String,
+        explicit: bool,
+    },
+    List {
+        file: String,
+        arg: ListArg,
+    },
     LongList,
     Break,
     Clear,
     Enable(bool),
-    Condition { set: bool },
+    Condition {
+        set: bool,
+    },
     Ignore,
     ListBreakpoints,
-    Display { listing: bool },
+    Display {
+        listing: bool,
+    },
     Args,
     Resume,
     Checkpoint,
@@ -141,6 +151,8 @@ pub struct Debugger {
     end_tick: Option<u64>,
     measured_at: Instant,
     measure_cursor: usize,
+    /// How many stops so far: the UI refreshes its panes when it changes.
+    stops: u64,
 }
 
 impl Debugger {
@@ -192,6 +204,7 @@ impl Debugger {
             end_tick: None,
             measured_at: Instant::now(),
             measure_cursor: 0,
+            stops: 0,
         }
     }
 
@@ -493,6 +506,7 @@ impl Debugger {
                 self.list_last = None;
                 self.interrupt_sent = false;
                 self.stop = Some(stop);
+                self.stops += 1;
                 self.pending = None;
                 self.phase = Phase::Stopped;
             }
@@ -612,6 +626,11 @@ impl Debugger {
             }
             Err(_) => false,
         }
+    }
+
+    /// Changes at every stop (and at every frame selection change, which needs a refresh too).
+    pub fn stop_count(&self) -> u64 {
+        self.stops
     }
 
     /// The frame `up`/`down` selected (an index into the stop's stack).

@@ -563,7 +563,14 @@ def _bounded_repr(value):
             signal.signal(signal.SIGALRM, timeout)
             signal.setitimer(signal.ITIMER_REAL, REPR_SECONDS)
         try:
-            text = shortener.repr(value)
+            # reprlib shortens the containers it knows; anything else is repr'd for real, so
+            # a __repr__ that raises is reported (reprlib would hide it).
+            if hasattr(shortener, "repr_" + type(value).__name__.replace(" ", "_")) and (
+                type(value).__module__ in ("builtins", "collections", "array")
+            ):
+                text = shortener.repr(value)
+            else:
+                text = repr(value)
         finally:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
