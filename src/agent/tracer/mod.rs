@@ -1209,12 +1209,27 @@ impl Tracer {
                     let reply = self.answer(py, &ctx, Request::Exec { frame, source });
                     // A statement can change anything: the recorded future no longer holds. At
                     // a line stop the state of this very tick changed; elsewhere the next one.
-                    let tick = if ctx.at_line && !ctx.post_mortem {
-                        self.tick
-                    } else {
-                        self.tick + 1
-                    };
+                    let at_line = ctx.at_line && !ctx.post_mortem;
+                    let tick = if at_line { self.tick } else { self.tick + 1 };
                     self.diverge(tick);
+                    // The new timeline needs a checkpoint of its own where it starts, or its
+                    // ticks up to the next one could never be visited again.
+                    match ctx.frame(py, ctx.newest()).filter(|_| at_line) {
+                        Some(frame) => {
+                            if let Some(adopted) = self.checkpoint_at_stop(py, &frame) {
+                                match travel::after_adopt(adopted) {
+                                    Some(after) => return after,
+                                    None => {
+                                        if !self.announce(py, &ctx, StopReason::Arrived) {
+                                            return After::Quit;
+                                        }
+                                        continue;
+                                    }
+                                }
+                            }
+                        }
+                        None => self.checkpoint_next_line(),
+                    }
                     reply
                 }
                 other => self.answer(py, &ctx, other),
