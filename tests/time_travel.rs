@@ -610,7 +610,6 @@ fn rcontinue_to_a_function_breakpoint_stops_at_its_first_line() {
 
 /// After going back to a stop at a function breakpoint, `continue` goes on to the next call.
 #[test]
-#[ignore = "bug: after goto to a stop at a function breakpoint, continue stops again at the function's next line (its first line is relearnt wrongly)"]
 fn continue_after_going_back_to_a_function_breakpoint_goes_to_the_next_call() {
     let t = session("b risky\nc\nn\ngoto 11\nc\ntick\np x\n", &["travel_mix.py"]);
     assert!(

@@ -152,8 +152,11 @@ pub struct Tracer {
     scanning: bool,
     /// There is a `break FUNC`: calls note their frame in `fresh_frame`.
     function_breaks: bool,
-    /// The frame whose call event came last (its next line event is its first).
+    /// The frame whose call event came last, and the tick its first line event has: only that
+    /// line event is the function's first line (a copy spawned from a checkpoint inherits
+    /// both, and must not take a later line of the same frame for the first).
     fresh_frame: usize,
+    fresh_tick: u64,
     watches: Vec<Watch>,
 }
 
@@ -298,6 +301,7 @@ impl Tracer {
             scanning: false,
             function_breaks: false,
             fresh_frame: 0,
+            fresh_tick: 0,
             watches: Vec::new(),
         };
         t.refresh_quiet();
@@ -376,6 +380,7 @@ impl Tracer {
                 }
                 if self.function_breaks {
                     self.fresh_frame = frame.id();
+                    self.fresh_tick = self.tick + 1;
                 }
                 let info = self.code_info(py, frame);
                 if !info.user {
@@ -749,7 +754,7 @@ impl Tracer {
                         // Only the first line event of a frame that was seen starting tells
                         // where the function starts (a copy spawned from a checkpoint can
                         // begin in the middle of one).
-                        None if frame.id() == self.fresh_frame => {
+                        None if frame.id() == self.fresh_frame && self.tick == self.fresh_tick => {
                             bp.function_first_line = Some(line)
                         }
                         None => continue,
