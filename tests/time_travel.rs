@@ -1502,7 +1502,6 @@ fn goto_after_the_program_exited() {
 /// At a post-mortem stop the run's end is known too: goto past it is refused the same way
 /// (rather than replaying to the crash again).
 #[test]
-#[ignore = "bug: goto past the end from a post-mortem stop replays to the crash again instead of saying where the run ends"]
 fn goto_past_the_end_from_a_post_mortem_stop() {
     let t = session("c\ngoto 200\n", &["travel_watch.py"]);
     assert_eq!(
