@@ -1344,7 +1344,6 @@ fn checkpoints_stay_within_the_memory_budget() {
 
 /// The listing never shows more memory than the budget, even right after the program stopped.
 #[test]
-#[ignore = "bug: `checkpoints` measures every checkpoint but prints before applying the memory budget (the total shown can exceed it)"]
 fn the_checkpoint_listing_is_within_the_memory_budget_at_once() {
     for _ in 0..3 {
         let t = session(
