@@ -1140,7 +1140,6 @@ fn a_thread_turns_time_travel_off_with_a_message() {
 /// Even when the program runs to its end after starting a thread (or a process), backward
 /// commands then say that time travel is off, and the program's output is not run again.
 #[test]
-#[ignore = "bug: a thread or fork made while running to the end goes unnoticed: no message, going back works and re-runs the output (and the child)"]
 fn a_thread_seen_only_while_running_still_turns_time_travel_off() {
     let t = session("c\ngoto 2\nc\n", &["travel_thread.py"]);
     assert!(

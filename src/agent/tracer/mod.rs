@@ -19,6 +19,7 @@ use pyo3::types::{PyModule, PyTuple};
 
 mod travel;
 
+pub use self::travel::take_off_reason;
 use self::travel::{Adopted, TimeTravelState, Watch};
 use super::breakpoints::{BreakpointTable, NewBreakpoint};
 use super::channel::Channel;

@@ -40,6 +40,13 @@ fn divergence_handler() {
     }
 }
 
+/// Why the record/replay layer turned itself off, if the tracer has not told the front end yet:
+/// at the end of the run (a thread started by the last lines, or at shutdown, is seen by no
+/// later line event).
+pub fn take_off_reason() -> Option<&'static str> {
+    OFF_REASON.lock().ok().and_then(|mut r| r.take())
+}
+
 static SCANNER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 static DIVERGED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
