@@ -980,7 +980,6 @@ fn clocks_randomness_and_files_replay_the_values_of_the_first_visit() {
 /// The program reads a file, then deletes it: going back before the read and stepping over it
 /// gives the content it read the first time.
 #[test]
-#[ignore = "bug: a replay opens files for real, so going back before reading a file the program later deleted raises FileNotFoundError"]
 fn a_file_the_program_deleted_reads_the_same_after_going_back() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
