@@ -61,6 +61,11 @@ fn open_does_not_truncate_while_replaying() {
 }
 
 #[test]
+fn replayed_opens_and_file_system_changes_come_from_the_record() {
+    run_scenario("files", None, &[]);
+}
+
+#[test]
 fn threads_and_processes_turn_the_layer_off() {
     run_scenario("spawning", None, &[]);
 }
@@ -147,6 +152,7 @@ extern "C" fn run_scenario_if_asked() {
         "divergence" => divergence_scenario(),
         "stdin" => stdin_scenario(),
         "open_trunc" => open_trunc_scenario(),
+        "files" => files_scenario(),
         "spawning" => spawning_scenario(),
         "pass_through" => pass_through_scenario(),
         "pause_and_agent_fds" => pause_and_agent_fds_scenario(),
@@ -487,6 +493,69 @@ fn open_trunc_scenario() {
     });
     program();
     go.send(&Obs::default());
+    assert_eq!(wait(q), 0, "the replaying copy failed");
+}
+
+/// A replay gets what the recorded run got from opens and from changes to the file system,
+/// whatever is on disk now: a file the recorded run deleted later opens (a stand-in of its size
+/// whose reads come from the record) and is not deleted twice; an open that failed fails again
+/// even though the file exists now; mkdir and rename are not made again. Read live, past the
+/// record, the stand-in says it cannot (EIO) rather than invent data.
+fn files_scenario() {
+    let dir = Dir::new("files");
+    let doomed = dir.file("doomed", b"doomed bytes");
+    let kept = dir.file("kept", b"k");
+    let moved = dir.path("moved");
+    let missing = dir.path("missing");
+    let sub = dir.path("sub");
+    let go = Pipe::agent();
+    let program = || {
+        let mut seen = Vec::new();
+        let fd = open_path(&doomed, libc::O_RDONLY | libc::O_CLOEXEC);
+        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: fstat writes a `stat` into the memory we pass.
+        assert_eq!(unsafe { libc::fstat(fd, stat.as_mut_ptr()) }, 0);
+        // SAFETY: fstat succeeded.
+        seen.push(format!("size {}", unsafe { stat.assume_init() }.st_size));
+        seen.push(format!("read {:?}", read_fd(fd, 8)));
+        let path = c_path(&doomed);
+        // SAFETY: a valid path.
+        seen.push(format!("unlink {}", unsafe { libc::unlink(path.as_ptr()) }));
+        let failed = open_with(0, &missing, libc::O_RDONLY);
+        seen.push(format!("open missing {failed} {}", errno()));
+        let sub = c_path(&sub);
+        // SAFETY: a valid path.
+        seen.push(format!("mkdir {}", unsafe {
+            libc::mkdir(sub.as_ptr(), 0o755)
+        }));
+        let (from, to) = (c_path(&kept), c_path(&moved));
+        // SAFETY: valid paths.
+        seen.push(format!("rename {}", unsafe {
+            libc::rename(from.as_ptr(), to.as_ptr())
+        }));
+        (fd, seen)
+    };
+    replay::start_recording().unwrap();
+    let q = checkpoint(|| {
+        let original = go.receive();
+        let (fd, seen) = program();
+        assert_eq!(seen.join("\n").into_bytes(), original.get("seen"));
+        assert!(!replay::replaying());
+        assert!(!doomed.exists() && moved.exists() && !kept.exists());
+        assert_eq!(read_fd(fd, 8), Err(libc::EIO), "live read of a stand-in");
+    });
+    let (fd, seen) = program();
+    assert_eq!(seen[0], "size 12");
+    assert_eq!(seen[1], "read Ok([100, 111, 111, 109, 101, 100, 32, 98])");
+    assert_eq!(seen[3], format!("open missing -1 {}", libc::ENOENT));
+    close(fd);
+    {
+        let _pause = replay::pause();
+        std::fs::write(&missing, b"there now").unwrap();
+    }
+    let mut obs = Obs::default();
+    obs.push("seen", seen.join("\n").into_bytes());
+    go.send(&obs);
     assert_eq!(wait(q), 0, "the replaying copy failed");
 }
 

@@ -450,6 +450,13 @@ fn run_program(
     let flushed = cpython::finalize();
     let status = if !flushed && status == 0 { 120 } else { status };
     if let Some(channel) = channel.as_mut() {
+        // The front end must know before the end that the recorded run cannot be replayed:
+        // going back would run the program's output (and its children) again.
+        if let Some(reason) = tracer::take_off_reason() {
+            let _ = channel.send(&AgentMessage::TimeTravelOff {
+                reason: reason.to_string(),
+            });
+        }
         let sync = channel.mark();
         let finish = Finish {
             exit_code: status,

@@ -78,6 +78,13 @@ pub const INTERPOSED: &[&str] = &[
     "open64",
     "openat",
     "openat64",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
     "fork",
     "vfork",
     "posix_spawn",
@@ -486,6 +493,15 @@ const FLAG_POSITIONED: u32 = 1;
 /// Sleep: nanosleep rather than clock_nanosleep (whose flags are TIMER_ABSTIME or 0).
 const FLAG_NANOSLEEP: u32 = 1 << 31;
 
+// FsChange: which call.
+const FS_UNLINK: u32 = 1;
+const FS_UNLINKAT: u32 = 2;
+const FS_RENAME: u32 = 3;
+const FS_RENAMEAT: u32 = 4;
+const FS_MKDIR: u32 = 5;
+const FS_MKDIRAT: u32 = 6;
+const FS_RMDIR: u32 = 7;
+
 /// What a record stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u16)]
@@ -506,6 +522,11 @@ enum Kind {
     Sleep = 7,
     /// A read of fd 0: result = n, the bytes are in the stdin stream.
     Stdin = 8,
+    /// open/open64/openat/openat64: flags = the program's flags, result = the descriptor;
+    /// payload = the size of a regular file as opened (8 bytes), else nothing.
+    Open = 9,
+    /// unlink, rename, mkdir, ...: flags = which (`FS_*`), the result only.
+    FsChange = 10,
 }
 
 impl Kind {
@@ -519,6 +540,8 @@ impl Kind {
             6 => Kind::Random,
             7 => Kind::Sleep,
             8 => Kind::Stdin,
+            9 => Kind::Open,
+            10 => Kind::FsChange,
             _ => return None,
         })
     }
@@ -527,7 +550,8 @@ impl Kind {
     fn payload_fits(self, result: i64, payload_len: u64) -> bool {
         match self {
             Kind::Read | Kind::Random => payload_len == result.max(0) as u64,
-            Kind::Write | Kind::Time | Kind::Stdin => payload_len == 0,
+            Kind::Write | Kind::Time | Kind::Stdin | Kind::FsChange => payload_len == 0,
+            Kind::Open => payload_len == 0 || payload_len == size_of::<u64>() as u64,
             Kind::Clock | Kind::Sleep => {
                 payload_len == 0 || payload_len == size_of::<timespec>() as u64
             }
@@ -942,6 +966,13 @@ mod real {
         open64: OpenFn;
         openat: OpenatFn;
         openat64: OpenatFn;
+        unlink: unsafe extern "C" fn(*const c_char) -> c_int;
+        unlinkat: unsafe extern "C" fn(c_int, *const c_char, c_int) -> c_int;
+        rename: unsafe extern "C" fn(*const c_char, *const c_char) -> c_int;
+        renameat: unsafe extern "C" fn(c_int, *const c_char, c_int, *const c_char) -> c_int;
+        mkdir: unsafe extern "C" fn(*const c_char, libc::mode_t) -> c_int;
+        mkdirat: unsafe extern "C" fn(c_int, *const c_char, libc::mode_t) -> c_int;
+        rmdir: unsafe extern "C" fn(*const c_char) -> c_int;
         fork: unsafe extern "C" fn() -> pid_t;
         posix_spawn: SpawnFn;
         posix_spawnp: SpawnFn;
@@ -1160,8 +1191,12 @@ unsafe fn read_like(
             record.outcome() as ssize_t
         }
         Next::Live => {
-            let n = real();
-            let err = errno();
+            let (n, err) = if reads_a_stand_in(fd) {
+                (-1, libc::EIO)
+            } else {
+                let n = real();
+                (n, errno())
+            };
             let payload = if n > 0 {
                 Payload::Gather(iovs, n as usize)
             } else {
@@ -1660,25 +1695,146 @@ unsafe fn nanosleep_recorded(request: *const timespec, remain: *mut timespec) ->
 // Interposed: opens (open, open64, openat, openat64)
 // ============================================================================================
 //
-// Opens always run for real (the descriptor must exist) and are not recorded. While replaying,
-// an open that would truncate or insist on creating must not: the original run already did,
-// and its writes, now suppressed, will not be made again.
+// Opens are recorded with their outcome (and a regular file's size). While replaying, an open
+// the recorded run saw fail fails the same way without being tried. One it saw succeed runs for
+// real (the descriptor must exist, and be the file once the copy runs live), but must neither
+// truncate nor insist on creating: the original run already did, and its writes, now
+// suppressed, will not be made again. If the file is gone (the program deleted or renamed it
+// later in the recorded run), a stand-in takes the descriptor: the program's reads of it come
+// from the record anyway, and it has the file's size, which CPython's buffering asks fstat for.
+// Read live (past the record), the stand-in fails with EIO rather than invent data.
 //
 // These are variadic in C; they are defined here with the optional `mode` as a fixed trailing
 // parameter. On the x86-64 System V and aarch64 Linux (AAPCS64) ABIs a variadic integer
 // argument travels exactly like a fixed one, and reading the third register when the caller
 // passed none only yields a value that libc ignores (no O_CREAT/O_TMPFILE).
 
-#[inline(never)] // keeps the pass-through path of the callers free of this frame
-fn open_flags(flags: c_int) -> c_int {
-    if PAUSE.load(Ordering::Relaxed) != 0 || IN_LAYER.load(Ordering::Relaxed) || !replaying() {
-        return flags;
-    }
+/// What a replayed open that created or truncated in the recorded run must not do again.
+fn replay_flags(flags: c_int) -> c_int {
     let mut flags = flags & !libc::O_TRUNC;
     if flags & libc::O_CREAT != 0 {
         flags &= !libc::O_EXCL;
     }
     flags
+}
+
+/// An open, recorded or replayed; `real` opens with the flags it is given.
+#[inline(never)] // keeps the pass-through path of the callers free of this frame
+fn open_like(flags: c_int, real: impl FnOnce(c_int) -> c_int) -> c_int {
+    let Some(layer) = enter(None) else {
+        return real(flags);
+    };
+    match layer.next(Expect::new(Kind::Open, -1, flags as u32)) {
+        Next::Pass => real(flags),
+        Next::Replay(record) => {
+            if record.header.result < 0 {
+                return record.outcome() as c_int;
+            }
+            let fd = real(replay_flags(flags));
+            if fd >= 0 {
+                return fd;
+            }
+            let err = errno();
+            let size = <[u8; 8]>::try_from(record.payload).map_or(0, u64::from_le_bytes);
+            let wanted = c_int::try_from(record.header.result).unwrap_or(-1);
+            match stand_in(wanted, size, flags & libc::O_CLOEXEC != 0) {
+                Some(fd) => fd,
+                None => {
+                    set_errno(err);
+                    -1
+                }
+            }
+        }
+        Next::Live => {
+            let fd = real(flags);
+            let err = errno();
+            let size = (fd >= 0).then(|| regular_size(fd)).flatten();
+            let bytes = size.map(u64::to_le_bytes);
+            let payload = match &bytes {
+                Some(bytes) => Payload::Bytes(bytes),
+                None => Payload::None,
+            };
+            layer.append(Kind::Open, -1, flags as u32, i64::from(fd), err, payload);
+            set_errno(err);
+            fd
+        }
+    }
+}
+
+/// The size of the regular file open on `fd`, if it is one.
+fn regular_size(fd: c_int) -> Option<u64> {
+    let mut stat = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes a `stat` into the memory we pass.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: fstat succeeded, so it filled `stat`.
+    let stat = unsafe { stat.assume_init() };
+    (stat.st_mode & libc::S_IFMT == libc::S_IFREG).then(|| u64::try_from(stat.st_size).ok())?
+}
+
+/// The name a stand-in's descriptor shows in /proc/self/fd (how a live read recognises one).
+const STAND_IN_NAME: &std::ffi::CStr = c"sleepy: replayed file no longer on disk";
+const STAND_IN_LINK: &[u8] = b"/memfd:sleepy: replayed file no longer on disk";
+
+/// Descriptors that may be stand-ins (checked against /proc/self/fd before use: the program may
+/// have closed one and reused the number).
+static STAND_INS: [AtomicI32; AGENT_FD_SLOTS] = [const { AtomicI32::new(NO_FD) }; AGENT_FD_SLOTS];
+
+/// An anonymous file of `size` bytes on descriptor `wanted` (the number the recorded run got)
+/// when that number is free, else on whatever number it gets.
+fn stand_in(wanted: c_int, size: u64, cloexec: bool) -> Option<c_int> {
+    let memfd_flags = if cloexec { libc::MFD_CLOEXEC } else { 0 };
+    // SAFETY: a NUL-terminated name; memfd_create touches no other memory of ours.
+    let fd = unsafe { libc::memfd_create(STAND_IN_NAME.as_ptr(), memfd_flags) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: ftruncate of the descriptor just made; a failure leaves it empty.
+    unsafe { libc::ftruncate(fd, libc::off_t::try_from(size).unwrap_or(0)) };
+    // SAFETY: F_GETFD only asks whether the number is open.
+    let fd = if fd != wanted && wanted >= 0 && unsafe { libc::fcntl(wanted, libc::F_GETFD) } < 0 {
+        let dup_flags = if cloexec { libc::O_CLOEXEC } else { 0 };
+        // SAFETY: `wanted` is not open, so dup3 replaces nothing; fd is ours to close.
+        let moved = unsafe { libc::dup3(fd, wanted, dup_flags) };
+        if moved < 0 {
+            fd
+        } else {
+            // SAFETY: the descriptor made above, now duplicated.
+            unsafe { libc::close(fd) };
+            moved
+        }
+    } else {
+        fd
+    };
+    for slot in &STAND_INS {
+        let current = slot.load(Ordering::Relaxed);
+        if (current == NO_FD || current == fd || !is_stand_in(current))
+            && slot
+                .compare_exchange(current, fd, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            break;
+        }
+    }
+    Some(fd)
+}
+
+/// Whether `fd` is a stand-in made by [`stand_in`] (and still open as one).
+fn is_stand_in(fd: c_int) -> bool {
+    let mut link = [0u8; 128];
+    let path = format!("/proc/self/fd/{fd}\0");
+    // SAFETY: a NUL-terminated path and a buffer of the length given.
+    let n = unsafe { libc::readlink(path.as_ptr().cast(), link.as_mut_ptr().cast(), link.len()) };
+    usize::try_from(n).is_ok_and(|n| link[..n].starts_with(STAND_IN_LINK))
+}
+
+/// A live read of a stand-in: the file it stands for is not there to read.
+fn reads_a_stand_in(fd: c_int) -> bool {
+    STAND_INS
+        .iter()
+        .any(|slot| slot.load(Ordering::Relaxed) == fd)
+        && is_stand_in(fd)
 }
 
 /// Interposed `open`.
@@ -1687,13 +1843,12 @@ fn open_flags(flags: c_int) -> c_int {
 /// libc's contract for `open`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn open(path: *const c_char, flags: c_int, mode: c_uint) -> c_int {
-    let flags = if ACTIVE.load(Ordering::Relaxed) {
-        open_flags(flags)
-    } else {
-        flags
-    };
     // SAFETY: the caller's arguments go to libc's open (mode as its variadic argument).
-    unsafe { real::open()(path, flags, mode) }
+    let real = move |flags| unsafe { real::open()(path, flags, mode) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real(flags);
+    }
+    open_like(flags, real)
 }
 
 /// Interposed `open64` (libpython's import for `open()` and `os.open`).
@@ -1702,13 +1857,12 @@ pub unsafe extern "C" fn open(path: *const c_char, flags: c_int, mode: c_uint) -
 /// libc's contract for `open64`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn open64(path: *const c_char, flags: c_int, mode: c_uint) -> c_int {
-    let flags = if ACTIVE.load(Ordering::Relaxed) {
-        open_flags(flags)
-    } else {
-        flags
-    };
     // SAFETY: the caller's arguments go to libc's open64 (mode as its variadic argument).
-    unsafe { real::open64()(path, flags, mode) }
+    let real = move |flags| unsafe { real::open64()(path, flags, mode) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real(flags);
+    }
+    open_like(flags, real)
 }
 
 /// Interposed `openat`.
@@ -1722,13 +1876,12 @@ pub unsafe extern "C" fn openat(
     flags: c_int,
     mode: c_uint,
 ) -> c_int {
-    let flags = if ACTIVE.load(Ordering::Relaxed) {
-        open_flags(flags)
-    } else {
-        flags
-    };
     // SAFETY: the caller's arguments go to libc's openat (mode as its variadic argument).
-    unsafe { real::openat()(dirfd, path, flags, mode) }
+    let real = move |flags| unsafe { real::openat()(dirfd, path, flags, mode) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real(flags);
+    }
+    open_like(flags, real)
 }
 
 /// Interposed `openat64` (libpython's import for `os.open(..., dir_fd=)`).
@@ -1742,13 +1895,150 @@ pub unsafe extern "C" fn openat64(
     flags: c_int,
     mode: c_uint,
 ) -> c_int {
-    let flags = if ACTIVE.load(Ordering::Relaxed) {
-        open_flags(flags)
-    } else {
-        flags
-    };
     // SAFETY: the caller's arguments go to libc's openat64 (mode as its variadic argument).
-    unsafe { real::openat64()(dirfd, path, flags, mode) }
+    let real = move |flags| unsafe { real::openat64()(dirfd, path, flags, mode) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real(flags);
+    }
+    open_like(flags, real)
+}
+
+// ============================================================================================
+// Interposed: changes to the file system (unlink, unlinkat, rename, renameat, mkdir, mkdirat,
+// rmdir)
+// ============================================================================================
+//
+// Like writes, they are recorded as their outcome and not made again by a replay: the file the
+// recorded run deleted later is still there for the replay's open until the replay reaches the
+// deletion, and a rename or mkdir does not fail the second time because the first one happened.
+
+/// A change to the file system, recorded or replayed; `call` is one of the `FS_*`.
+#[inline(never)] // keeps the pass-through path of the callers free of this frame
+fn fs_change(call: u32, real: impl FnOnce() -> c_int) -> c_int {
+    let Some(layer) = enter(None) else {
+        return real();
+    };
+    match layer.next(Expect::new(Kind::FsChange, -1, call)) {
+        Next::Pass => real(),
+        Next::Replay(record) => record.outcome() as c_int,
+        Next::Live => {
+            let result = real();
+            let err = errno();
+            layer.append(
+                Kind::FsChange,
+                -1,
+                call,
+                i64::from(result),
+                err,
+                Payload::None,
+            );
+            set_errno(err);
+            result
+        }
+    }
+}
+
+/// Interposed `unlink` (`os.remove`, `os.unlink`).
+///
+/// # Safety
+/// libc's contract for `unlink`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn unlink(path: *const c_char) -> c_int {
+    // SAFETY: the caller's argument goes to libc's unlink unchanged.
+    let real = move || unsafe { real::unlink()(path) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real();
+    }
+    fs_change(FS_UNLINK, real)
+}
+
+/// Interposed `unlinkat` (`os.remove(..., dir_fd=)`, `os.rmdir(..., dir_fd=)`, shutil.rmtree).
+///
+/// # Safety
+/// libc's contract for `unlinkat`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
+    // SAFETY: the caller's arguments go to libc's unlinkat unchanged.
+    let real = move || unsafe { real::unlinkat()(dirfd, path, flags) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real();
+    }
+    fs_change(FS_UNLINKAT, real)
+}
+
+/// Interposed `rename` (`os.rename`, `os.replace`).
+///
+/// # Safety
+/// libc's contract for `rename`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rename(old: *const c_char, new: *const c_char) -> c_int {
+    // SAFETY: the caller's arguments go to libc's rename unchanged.
+    let real = move || unsafe { real::rename()(old, new) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real();
+    }
+    fs_change(FS_RENAME, real)
+}
+
+/// Interposed `renameat` (`os.rename(..., src_dir_fd=, dst_dir_fd=)`).
+///
+/// # Safety
+/// libc's contract for `renameat`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn renameat(
+    old_dirfd: c_int,
+    old: *const c_char,
+    new_dirfd: c_int,
+    new: *const c_char,
+) -> c_int {
+    // SAFETY: the caller's arguments go to libc's renameat unchanged.
+    let real = move || unsafe { real::renameat()(old_dirfd, old, new_dirfd, new) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real();
+    }
+    fs_change(FS_RENAMEAT, real)
+}
+
+/// Interposed `mkdir` (`os.mkdir`, `os.makedirs`).
+///
+/// # Safety
+/// libc's contract for `mkdir`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mkdir(path: *const c_char, mode: libc::mode_t) -> c_int {
+    // SAFETY: the caller's arguments go to libc's mkdir unchanged.
+    let real = move || unsafe { real::mkdir()(path, mode) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real();
+    }
+    fs_change(FS_MKDIR, real)
+}
+
+/// Interposed `mkdirat` (`os.mkdir(..., dir_fd=)`).
+///
+/// # Safety
+/// libc's contract for `mkdirat`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mkdirat(dirfd: c_int, path: *const c_char, mode: libc::mode_t) -> c_int {
+    // SAFETY: the caller's arguments go to libc's mkdirat unchanged.
+    let real = move || unsafe { real::mkdirat()(dirfd, path, mode) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real();
+    }
+    fs_change(FS_MKDIRAT, real)
+}
+
+/// Interposed `rmdir` (`os.rmdir`).
+///
+/// # Safety
+/// libc's contract for `rmdir`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rmdir(path: *const c_char) -> c_int {
+    // SAFETY: the caller's argument goes to libc's rmdir unchanged.
+    let real = move || unsafe { real::rmdir()(path) };
+    if !ACTIVE.load(Ordering::Relaxed) {
+        return real();
+    }
+    fs_change(FS_RMDIR, real)
 }
 
 // ============================================================================================

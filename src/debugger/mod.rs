@@ -497,6 +497,10 @@ impl Debugger {
                 for line in format::stop(&stop) {
                     sink.line(Kind::Location, &line);
                 }
+                if matches!(stop.reason, StopReason::PostMortem { .. }) {
+                    // The program's last line event has run: the run ends there.
+                    self.end_tick = Some(stop.tick);
+                }
                 if let StopReason::Breakpoint { deleted, .. } = &stop.reason {
                     for bp in deleted {
                         self.breakpoints.remove(&bp.number);

@@ -400,14 +400,7 @@ impl Debugger {
     pub(super) fn checkpoint_arrived(&mut self, info: CheckpointInfo) {
         let pid = info.pid;
         match self.timeline.admit(info) {
-            Ok(_) => {
-                let now = self.position().map(|p| p.0).unwrap_or(self.last_tick);
-                for number in self.timeline.over_budget(now) {
-                    if let Some(c) = self.timeline.remove(number) {
-                        self.session.drop_checkpoint(c.info.pid);
-                    }
-                }
-            }
+            Ok(_) => self.enforce_budget(),
             Err(Refused::Stale | Refused::Off) => self.session.drop_checkpoint(pid),
         }
     }
@@ -430,6 +423,11 @@ impl Debugger {
                 c.memory = memory;
             }
         }
+        self.enforce_budget();
+    }
+
+    /// Drops the checkpoints the budget has no room for, as last measured.
+    fn enforce_budget(&mut self) {
         let now = self.position().map(|p| p.0).unwrap_or(self.last_tick);
         for number in self.timeline.over_budget(now) {
             if let Some(c) = self.timeline.remove(number) {
@@ -492,6 +490,9 @@ impl Debugger {
                 c.memory = memory;
             }
         }
+        // Fresh measures can be over the budget: the listing shows what is kept.
+        self.measured_at = Instant::now();
+        self.enforce_budget();
         if self.timeline.is_empty() {
             return sink.line(Kind::Info, "No checkpoints.");
         }

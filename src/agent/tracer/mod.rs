@@ -19,6 +19,7 @@ use pyo3::types::{PyModule, PyTuple};
 
 mod travel;
 
+pub use self::travel::take_off_reason;
 use self::travel::{Adopted, TimeTravelState, Watch};
 use super::breakpoints::{BreakpointTable, NewBreakpoint};
 use super::channel::Channel;
@@ -152,8 +153,11 @@ pub struct Tracer {
     scanning: bool,
     /// There is a `break FUNC`: calls note their frame in `fresh_frame`.
     function_breaks: bool,
-    /// The frame whose call event came last (its next line event is its first).
+    /// The frame whose call event came last, and the tick its first line event has: only that
+    /// line event is the function's first line (a copy spawned from a checkpoint inherits
+    /// both, and must not take a later line of the same frame for the first).
     fresh_frame: usize,
+    fresh_tick: u64,
     watches: Vec<Watch>,
 }
 
@@ -298,6 +302,7 @@ impl Tracer {
             scanning: false,
             function_breaks: false,
             fresh_frame: 0,
+            fresh_tick: 0,
             watches: Vec::new(),
         };
         t.refresh_quiet();
@@ -376,6 +381,7 @@ impl Tracer {
                 }
                 if self.function_breaks {
                     self.fresh_frame = frame.id();
+                    self.fresh_tick = self.tick + 1;
                 }
                 let info = self.code_info(py, frame);
                 if !info.user {
@@ -749,7 +755,7 @@ impl Tracer {
                         // Only the first line event of a frame that was seen starting tells
                         // where the function starts (a copy spawned from a checkpoint can
                         // begin in the middle of one).
-                        None if frame.id() == self.fresh_frame => {
+                        None if frame.id() == self.fresh_frame && self.tick == self.fresh_tick => {
                             bp.function_first_line = Some(line)
                         }
                         None => continue,
@@ -1209,12 +1215,27 @@ impl Tracer {
                     let reply = self.answer(py, &ctx, Request::Exec { frame, source });
                     // A statement can change anything: the recorded future no longer holds. At
                     // a line stop the state of this very tick changed; elsewhere the next one.
-                    let tick = if ctx.at_line && !ctx.post_mortem {
-                        self.tick
-                    } else {
-                        self.tick + 1
-                    };
+                    let at_line = ctx.at_line && !ctx.post_mortem;
+                    let tick = if at_line { self.tick } else { self.tick + 1 };
                     self.diverge(tick);
+                    // The new timeline needs a checkpoint of its own where it starts, or its
+                    // ticks up to the next one could never be visited again.
+                    match ctx.frame(py, ctx.newest()).filter(|_| at_line) {
+                        Some(frame) => {
+                            if let Some(adopted) = self.checkpoint_at_stop(py, &frame) {
+                                match travel::after_adopt(adopted) {
+                                    Some(after) => return after,
+                                    None => {
+                                        if !self.announce(py, &ctx, StopReason::Arrived) {
+                                            return After::Quit;
+                                        }
+                                        continue;
+                                    }
+                                }
+                            }
+                        }
+                        None => self.checkpoint_next_line(),
+                    }
                     reply
                 }
                 other => self.answer(py, &ctx, other),

@@ -40,6 +40,13 @@ fn divergence_handler() {
     }
 }
 
+/// Why the record/replay layer turned itself off, if the tracer has not told the front end yet:
+/// at the end of the run (a thread started by the last lines, or at shutdown, is seen by no
+/// later line event).
+pub fn take_off_reason() -> Option<&'static str> {
+    OFF_REASON.lock().ok().and_then(|mut r| r.take())
+}
+
 static SCANNER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 static DIVERGED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
@@ -60,6 +67,9 @@ pub struct TimeTravelState {
     prefetch: Option<u64>,
     pub(super) scan: Option<Scan>,
     known: Vec<u64>,
+    /// The user changed the state at a stop that is not at a line: the new timeline has no
+    /// checkpoint yet, so the next line event takes one (its ticks are reachable from there).
+    fresh: bool,
     /// No more checkpoints: the program did something time travel cannot follow.
     off: bool,
     /// How long each checkpoint paused the program.
@@ -86,6 +96,7 @@ impl TimeTravelState {
             prefetch: None,
             scan: None,
             known: Vec::new(),
+            fresh: false,
             off: false,
             pauses: Vec::new(),
         }
@@ -152,6 +163,8 @@ impl Tracer {
             Some(tt) => {
                 let check = if tt.off {
                     u64::MAX
+                } else if tt.fresh {
+                    0
                 } else {
                     tt.schedule.next_check.min(tt.prefetch.unwrap_or(u64::MAX))
                 };
@@ -192,15 +205,18 @@ impl Tracer {
         if prefetch {
             tt.prefetch = None;
         }
+        let fresh = std::mem::take(&mut tt.fresh);
         if !tt.off
-            && (prefetch || (self.tick >= tt.schedule.next_check && tt.schedule.due(self.tick)))
+            && (fresh
+                || prefetch
+                || (self.tick >= tt.schedule.next_check && tt.schedule.due(self.tick)))
         {
             let spacing = if prefetch {
                 PREFETCH_TICKS
             } else {
                 tt.schedule.ticks_per_interval()
             };
-            let near = timeline::near_known(&tt.known, self.tick, spacing);
+            let near = !fresh && timeline::near_known(&tt.known, self.tick, spacing);
             if near {
                 tt.schedule.taken(self.tick);
             } else if let Some((plan, stream)) = self.fork_checkpoint(&frame.object(py)) {
@@ -288,6 +304,7 @@ impl Tracer {
         };
         let config = tt.config.clone();
         tt.last_checkpoint = Some(tick);
+        tt.fresh = false;
         let started = timeline::now_ns();
         let forked = timeline::checkpoint(&mut self.channel, &config, info, &mut tt.reaper);
         tt.schedule.taken(tick);
@@ -722,8 +739,22 @@ impl Tracer {
         replay::diverge();
         tt.epoch = random_epoch();
         tt.last_checkpoint = None;
+        // Checkpoints the front end had from here on belonged to the old timeline: they must not
+        // make the new one skip its own.
+        tt.known.retain(|&k| k < tick);
         let epoch = tt.epoch;
         let _ = self.channel.send(&AgentMessage::Diverged { tick, epoch });
+    }
+
+    /// The state was changed at a stop that is not a line event: the new timeline's first
+    /// checkpoint is taken at the next one.
+    pub(super) fn checkpoint_next_line(&mut self) {
+        if let Some(tt) = self.tt.as_deref_mut()
+            && !tt.off
+        {
+            tt.fresh = true;
+        }
+        self.refresh_attention();
     }
 
     /// Takes a checkpoint of a stop (at a line): in a copy spawned from it, what to do.
