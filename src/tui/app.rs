@@ -71,6 +71,8 @@ pub struct Inbox {
     /// The program's terminal, emulated: colours, carriage returns and cursor moves work.
     pub output: vt100::Parser,
     answers: Vec<(u64, Reply)>,
+    /// Something arrived since the last frame was drawn.
+    pub changed: bool,
 }
 
 impl Sink for Inbox {
@@ -78,12 +80,14 @@ impl Sink for Inbox {
         // A bare LF moves down without returning to column 0 on a real terminal only when
         // the line discipline does not translate it; the pty does, so the bytes come as CR LF.
         self.output.process(bytes);
+        self.changed = true;
     }
 
     fn line(&mut self, kind: Kind, text: &str) {
         for line in text.split('\n') {
             self.console.push_back((kind, line.to_string()));
         }
+        self.changed = true;
         while self.console.len() > CONSOLE_LINES {
             self.console.pop_front();
         }
@@ -91,6 +95,7 @@ impl Sink for Inbox {
 
     fn answer(&mut self, tag: u64, reply: Reply) {
         self.answers.push((tag, reply));
+        self.changed = true;
     }
 }
 
@@ -297,6 +302,7 @@ impl App {
                 console: VecDeque::new(),
                 output: new_output(),
                 answers: Vec::new(),
+                changed: true,
             },
             focus: Pane::Source,
             source: SourceState::default(),
@@ -331,8 +337,13 @@ impl App {
     }
 
     /// Something moves on screen by itself (the running spinner, the tick).
-    pub fn needs_redraw(&self) -> bool {
+    pub fn animating(&self) -> bool {
         self.debugger.busy()
+    }
+
+    /// Whether the screen needs drawing again for what the session brought.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.inbox.changed)
     }
 
     pub fn set_relaunch(&mut self, relaunch: Relaunch) {

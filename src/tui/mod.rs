@@ -107,8 +107,14 @@ pub fn run(program: Program, mut options: Options) -> anyhow::Result<i32> {
                 }
             }
         }
-        // While the program runs the spinner and the tick move: redraw a few times a second.
-        if dirty || app.needs_redraw() || last_draw.elapsed() > Duration::from_millis(100) {
+        // Redraw when something changed; while the program runs the spinner and the tick
+        // move, so a few times a second.
+        let since = last_draw.elapsed();
+        if app.take_changed()
+            || dirty
+            || (app.animating() && since > Duration::from_millis(100))
+            || since > Duration::from_secs(1)
+        {
             guard.draw(|f| draw::draw(&app, f))?;
             last_draw = Instant::now();
             dirty = false;
