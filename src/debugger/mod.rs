@@ -153,6 +153,8 @@ pub struct Debugger {
     measure_cursor: usize,
     /// How many stops so far: the UI refreshes its panes when it changes.
     stops: u64,
+    /// The last few checkpoints that introduced themselves (tick, epoch), kept or not.
+    arrived_checkpoints: VecDeque<(u64, u64)>,
 }
 
 impl Debugger {
@@ -205,6 +207,7 @@ impl Debugger {
             measured_at: Instant::now(),
             measure_cursor: 0,
             stops: 0,
+            arrived_checkpoints: VecDeque::new(),
         }
     }
 
@@ -375,6 +378,16 @@ impl Debugger {
     /// Waits (a little) for the checkpoint the agent just forked to introduce itself, so that
     /// the stop it precedes is shown with the checkpoint already known.
     fn await_checkpoint(&mut self, tick: u64, epoch: u64) {
+        // The checkpoint's process may have introduced itself before this message came.
+        let known = |d: &Debugger| {
+            d.arrived_checkpoints.contains(&(tick, epoch))
+                || d.stashed.iter().any(|e| {
+                    matches!(e, SessionEvent::Checkpoint(i) if i.tick == tick && i.epoch == epoch)
+                })
+        };
+        if known(self) {
+            return;
+        }
         let deadline = Instant::now() + CHECKPOINT_PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

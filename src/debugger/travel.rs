@@ -399,6 +399,10 @@ impl Debugger {
 
     pub(super) fn checkpoint_arrived(&mut self, info: CheckpointInfo) {
         let pid = info.pid;
+        self.arrived_checkpoints.push_back((info.tick, info.epoch));
+        if self.arrived_checkpoints.len() > 8 {
+            self.arrived_checkpoints.pop_front();
+        }
         match self.timeline.admit(info) {
             Ok(_) => self.enforce_budget(),
             Err(Refused::Stale | Refused::Off) => self.session.drop_checkpoint(pid),

@@ -73,6 +73,9 @@ pub struct Inbox {
     answers: Vec<(u64, Reply)>,
     /// Something arrived since the last frame was drawn.
     pub changed: bool,
+    /// The last row of the output screen with text (or the cursor's row), found when output
+    /// arrives rather than at every frame.
+    pub output_last_row: u16,
 }
 
 impl Sink for Inbox {
@@ -81,6 +84,19 @@ impl Sink for Inbox {
         // the line discipline does not translate it; the pty does, so the bytes come as CR LF.
         self.output.process(bytes);
         self.changed = true;
+        let screen = self.output.screen();
+        let (rows, cols) = screen.size();
+        let (cursor_row, _) = screen.cursor_position();
+        self.output_last_row = (cursor_row..rows.get())
+            .rev()
+            .find(|r| {
+                !screen
+                    .contents_between(*r, 0, *r, cols.get())
+                    .trim()
+                    .is_empty()
+            })
+            .unwrap_or(cursor_row)
+            .max(cursor_row);
     }
 
     fn line(&mut self, kind: Kind, text: &str) {
@@ -303,6 +319,7 @@ impl App {
                 output: new_output(),
                 answers: Vec::new(),
                 changed: true,
+                output_last_row: 0,
             },
             focus: Pane::Source,
             source: SourceState::default(),
@@ -339,6 +356,14 @@ impl App {
     /// Something moves on screen by itself (the running spinner, the tick).
     pub fn animating(&self) -> bool {
         self.debugger.busy()
+    }
+
+    /// Idle time: highlight more of the source file ahead of scrolling.
+    pub fn warm_up(&self) {
+        if let Some(file) = &self.source.file {
+            self.highlighter
+                .warm(&self.theme.syntax, file, &self.source.lines, 100);
+        }
     }
 
     /// Whether the screen needs drawing again for what the session brought.
@@ -760,6 +785,7 @@ impl App {
             Ok(debugger) => {
                 self.debugger = debugger;
                 self.inbox.output = new_output();
+                self.inbox.output_last_row = 0;
                 self.inbox.line(Kind::Notice, strings::RESTARTED);
                 self.seen_stops = u64::MAX;
                 self.hits.clear();

@@ -454,17 +454,8 @@ fn output(app: &App, f: &mut Frame, area: Rect) {
     let inner = b.inner(area);
     f.render_widget(b, area);
     let screen = app.inbox.output.screen();
-    let (rows, cols) = screen.size();
-    let (rows, cols) = (rows.get(), cols.get());
-    let (cursor_row, _) = screen.cursor_position();
-    // The program's lines end at the cursor's row (or the last row with text).
-    let mut last = cursor_row;
-    for r in (cursor_row..rows).rev() {
-        if !screen.contents_between(r, 0, r, cols).trim().is_empty() {
-            last = r;
-            break;
-        }
-    }
+    let cols = screen.size().1.get();
+    let last = app.inbox.output_last_row;
     let height = inner.height;
     let bottom = (last + 1).saturating_sub(app.output_scroll as u16);
     let first = bottom.saturating_sub(height);

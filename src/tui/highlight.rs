@@ -104,6 +104,18 @@ impl Highlighter {
             .unwrap_or_default()
     }
 
+    /// Highlights up to `budget` more lines of `file` ahead of need (the UI calls this when
+    /// idle), so scrolling later finds them done. `true` while lines remain.
+    pub fn warm(&self, theme: &Theme, file: &str, lines: &[String], budget: usize) -> bool {
+        let done = self.files.borrow().get(file).map_or(0, |f| f.done.len());
+        if done >= lines.len() {
+            return false;
+        }
+        let target = (done + budget).min(lines.len()) - 1;
+        let _ = self.line(theme, file, lines, target);
+        target + 1 < lines.len()
+    }
+
     /// Forget a file (it changed on disk, or was reloaded).
     pub fn forget(&self, file: &str) {
         self.files.borrow_mut().remove(file);

@@ -118,6 +118,8 @@ pub fn run(program: Program, mut options: Options) -> anyhow::Result<i32> {
             guard.draw(|f| draw::draw(&app, f))?;
             last_draw = Instant::now();
             dirty = false;
+        } else {
+            app.warm_up();
         }
     }
     let code = app.debugger.exit_code();
