@@ -451,3 +451,26 @@ fn snapshot_the_help_and_the_variables_of_odd_values() {
         insta::assert_snapshot!("help", text_of(&buf, buf.area));
     });
 }
+
+#[test]
+fn any_screen_size_draws_without_a_panic() {
+    let mut app = at_withdraw((120, 40));
+    press(&mut app, KeyCode::Char('?'));
+    for (w, h) in [
+        (0u16, 0u16),
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 10),
+        (79, 23),
+        (300, 100),
+    ] {
+        app.size = Rect::new(0, 0, w, h);
+        let _ = screen(&app, w.max(1), h.max(1));
+    }
+    press(&mut app, KeyCode::Esc);
+    for (w, h) in [(1u16, 1u16), (20, 5), (79, 23)] {
+        app.size = Rect::new(0, 0, w, h);
+        let _ = screen(&app, w, h);
+    }
+}

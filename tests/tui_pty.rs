@@ -119,17 +119,9 @@ impl Screen {
         self.master.flush().expect("flush");
     }
 
-    /// The row of the screen holding the current-line marker, and the line number in it.
+    /// The line number on the row with the current-line marker.
     fn current_line(&self) -> Option<u32> {
-        self.text().lines().find_map(|l| {
-            let at = l.find('▶')?;
-            let rest: String = l[at + '▶'.len_utf8()..]
-                .chars()
-                .skip(1)
-                .take_while(|c| c.is_ascii_digit() || *c == ' ')
-                .collect();
-            rest.trim().parse().ok()
-        })
+        current_line_in(&self.text())
     }
 
     fn wait_exit(&mut self) -> Option<i32> {
@@ -145,6 +137,19 @@ impl Screen {
             self.drain(Duration::from_millis(50));
         }
     }
+}
+
+/// The line number on the Source pane's row with the current-line marker (`┃▶●  14 ...`).
+fn current_line_in(text: &str) -> Option<u32> {
+    text.lines().find_map(|l| {
+        let rest = l.strip_prefix("┃▶")?;
+        let digits: String = rest
+            .chars()
+            .skip(1)
+            .take_while(|c| c.is_ascii_digit() || *c == ' ')
+            .collect();
+        digits.trim().parse().ok()
+    })
 }
 
 impl Drop for Screen {
@@ -237,4 +242,62 @@ fn a_panic_gives_the_terminal_back() {
             .contains(rustix::termios::LocalModes::ICANON | rustix::termios::LocalModes::ECHO),
         "the terminal is still in raw mode"
     );
+}
+
+#[test]
+fn ctrl_c_stops_the_running_program_and_the_ui_stays_live() {
+    let spin = common::programs().join("tui_spin.py");
+    let mut s = Screen::start(&[spin.to_str().expect("path")], &[]);
+    s.wait_for("the first stop", |t| t.contains("stopped tick"));
+    s.keys(b"c");
+    // The UI shows the program running, its output arriving, while the program runs.
+    s.wait_for("the running indicator", |t| t.contains("running tick"));
+    s.wait_for("the program's output", |t| t.contains("still going 2"));
+    s.keys(b"\x03");
+    let t = s.wait_for("the stop after Ctrl-C", |t| t.contains("· interrupted"));
+    let line = s.current_line().expect("a current line");
+    assert!((6..=10).contains(&line), "stopped at line {line}:\n{t}");
+    s.wait_for("n in the variables", |t| t.contains("│  n = "));
+    s.keys(b"q");
+    s.wait_for("the quit question", |t| t.contains("Quit? (y/n)"));
+    s.keys(b"y");
+    s.wait_exit();
+}
+
+#[test]
+fn a_broken_config_is_named_with_its_line_and_sleepy_starts_anyway() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "theme = \"light\"\n[keys]\nstep = [\"s\"\n").expect("write");
+    let demo = demo();
+    let config = config.to_str().expect("path").to_string();
+    let mut s = Screen::start(&[&demo], &[("SLEEPY_CONFIG", &config)]);
+    let t = s.wait_for("the first stop", |t| t.contains("stopped tick"));
+    assert!(t.contains("line 3"), "the warning should name line 3:\n{t}");
+    // The defaults work.
+    s.keys(b"n");
+    s.wait_for("the step", |t| current_line_in(t) == Some(7));
+    s.keys(b"q");
+    s.keys(b"y");
+    s.wait_exit();
+}
+
+#[test]
+fn typing_in_the_output_pane_feeds_the_programs_input() {
+    let greet = common::programs().join("greet.py");
+    let mut s = Screen::start(&[greet.to_str().expect("path")], &[]);
+    s.wait_for("the first stop", |t| t.contains("stopped tick"));
+    s.keys(b"c");
+    s.wait_for("the question and the input notice", |t| {
+        t.contains("name?") && t.contains("the program is reading its input")
+    });
+    s.keys(b"Ada\r");
+    s.wait_for("the answer", |t| t.contains("hello Ada"));
+    // End of input: Ctrl-D on an empty line.
+    s.keys(b"\x04");
+    s.wait_for("the end of the program", |t| {
+        t.contains("The program finished")
+    });
+    s.keys(b"q");
+    assert_eq!(s.wait_exit(), Some(0));
 }

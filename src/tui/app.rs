@@ -308,6 +308,11 @@ pub struct App {
     next_tag: u64,
     relaunch: Option<Relaunch>,
     ended_shown: bool,
+    /// The program is blocked reading its terminal (checked now and then while it runs).
+    pub waiting_input: bool,
+    input_checked: Instant,
+    /// The pane focused before the program asked for input took the focus to Output.
+    focus_before_input: Option<Pane>,
 }
 
 impl App {
@@ -350,6 +355,9 @@ impl App {
             next_tag: 1,
             relaunch: None,
             ended_shown: false,
+            waiting_input: false,
+            input_checked: Instant::now(),
+            focus_before_input: None,
         }
     }
 
@@ -383,6 +391,34 @@ impl App {
     pub fn pump(&mut self, timeout: Duration) {
         self.debugger.poll(timeout, &mut self.inbox);
         self.settle();
+        self.watch_input();
+    }
+
+    /// While the program waits for its stdin, typing goes to it: the Output pane takes the
+    /// focus, and gives it back at the next stop.
+    fn watch_input(&mut self) {
+        if !self.debugger.running() {
+            self.waiting_input = false;
+            if let Some(previous) = self.focus_before_input.take()
+                && self.focus == Pane::Output
+            {
+                self.focus = previous;
+            }
+            return;
+        }
+        if self.input_checked.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.input_checked = Instant::now();
+        let waiting = self.debugger.session().waiting_for_input();
+        if waiting && !self.waiting_input {
+            self.inbox.changed = true;
+            if self.focus != Pane::Output {
+                self.focus_before_input = Some(self.focus);
+                self.focus = Pane::Output;
+            }
+        }
+        self.waiting_input = waiting;
     }
 
     /// Runs until the program stops (or ends) or `limit` passes: for tests and start-up.
@@ -1346,7 +1382,7 @@ impl App {
 /// The program's terminal as the Output pane emulates it: wide and tall enough for any pane,
 /// with scrollback.
 pub fn new_output() -> vt100::Parser {
-    const SIZE: std::num::NonZeroU16 = std::num::NonZeroU16::new(200).expect("200 is not zero");
+    const SIZE: std::num::NonZeroU16 = std::num::NonZeroU16::MIN.saturating_add(199);
     vt100::Parser::new(SIZE, SIZE, 5000)
 }
 

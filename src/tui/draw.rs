@@ -602,6 +602,10 @@ fn status(app: &App, f: &mut Frame, area: Rect) {
         return;
     }
     let state = match app.debugger.phase() {
+        Phase::Running if app.waiting_input => Span::styled(
+            format!(" {} ", strings::WAITING_INPUT),
+            style.fg(ui.running).add_modifier(Modifier::BOLD),
+        ),
         Phase::Running | Phase::Launching => {
             let i = (app.started.elapsed().as_millis() / 100) as usize % SPINNER.len();
             let view = app.debugger.timeline_view();

@@ -44,3 +44,5 @@ pub const MORE: &str = "more";
 pub const PANE_KEYS_WATCHES: &str = "a add  x remove";
 pub const PANE_KEYS_BREAKPOINTS: &str = "Enter show  e enable/disable  x delete";
 pub const TYPE_TO_PROGRAM: &str = "typing goes to the program";
+pub const WAITING_INPUT: &str =
+    "the program is reading its input: type it in the Output pane, Enter sends the line";
