@@ -474,3 +474,47 @@ fn any_screen_size_draws_without_a_panic() {
         let _ = screen(&app, w, h);
     }
 }
+
+#[test]
+fn the_mouse_focuses_panes_toggles_breakpoints_and_travels_on_the_timeline() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = start(&demo(), (120, 40));
+    let click = |app: &mut App, column: u16, row: u16| {
+        app.mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        });
+        app.wait_idle(LIMIT);
+    };
+    let areas = app.areas();
+    // A click in the Stack pane focuses it.
+    click(&mut app, areas.stack.x + 2, areas.stack.y + 1);
+    assert_eq!(app.focus, Pane::Stack);
+    // A click in the source gutter on line 14 sets a breakpoint there; again removes it.
+    let row_of_14 = areas.source.y + 1 + (14 - 1 - app.source.top) as u16;
+    click(&mut app, areas.source.x + 2, row_of_14);
+    assert_eq!(app.focus, Pane::Source);
+    let lines: Vec<u32> = app.debugger.breakpoints().map(|b| b.line).collect();
+    assert_eq!(lines, vec![14]);
+    press(&mut app, KeyCode::Char('c'));
+    assert_eq!(current_line(&app), 14);
+    let at_14 = app.debugger.current_stop().expect("stopped").tick;
+    click(&mut app, areas.source.x + 2, row_of_14);
+    assert_eq!(app.debugger.breakpoints().count(), 0);
+    // A click at the left end of the timeline goes back to the start of the run.
+    click(&mut app, areas.timeline.x + 1, areas.timeline.y + 1);
+    let now = app.debugger.current_stop().expect("stopped").tick;
+    assert!(now < at_14, "{now} < {at_14}");
+    assert!(now <= 2, "the left end is the start of the run: tick {now}");
+    // Scrolling the source moves the view, not the program.
+    let top = app.source.top;
+    app.mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: areas.source.x + 10,
+        row: areas.source.y + 5,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(app.source.top, top + 3);
+}

@@ -527,8 +527,9 @@ pub fn timeline_tick_at(app: &App, area: Rect, x: u16) -> Option<u64> {
     if width == 0 || x < inner_x || last == 0 {
         return None;
     }
+    // Ticks start at 1: the left end is the start of the run, the right end its last tick.
     let col = (x - inner_x) as u64;
-    Some((col * last / width.saturating_sub(1).max(1)).min(last))
+    Some((1 + col * (last - 1) / width.saturating_sub(1).max(1)).min(last))
 }
 
 fn timeline(app: &App, f: &mut Frame, area: Rect) {
@@ -548,10 +549,10 @@ fn timeline(app: &App, f: &mut Frame, area: Rect) {
         return;
     }
     let col_of = |t: u64| -> usize {
-        if last == 0 {
+        if last <= 1 {
             0
         } else {
-            ((t as u128 * (width as u128 - 1)) / last as u128) as usize
+            ((t.saturating_sub(1) as u128 * (width as u128 - 1)) / (last - 1) as u128) as usize
         }
     };
     let mut cells: Vec<(char, Color)> = vec![('─', ui.timeline_bar); width];
