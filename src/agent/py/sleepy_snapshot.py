@@ -348,8 +348,13 @@ def _reopen(kind, path, mode, encoding, errors, line_buffering, pos, size, mtime
     return f
 
 
+def _iter_proxy(inner):
+    import builtins
+    return builtins.__sleepy_iter__(inner)
+
+
 _RESTORE_PROBLEMS = []
-_HELPERS = {"_set_class_state": _set_class_state, "_reopen": _reopen}
+_HELPERS = {"_set_class_state": _set_class_state, "_reopen": _reopen, "_iter_proxy": _iter_proxy}
 
 
 def _open_mode(obj, binary):
@@ -398,7 +403,6 @@ class _Pickler(pickle.Pickler):
     def __init__(self, file, modules):
         super().__init__(file, protocol=5)
         self.where = ""
-        self._user = {name: m for name, m in modules.items()}
         self._user_dicts = {id(m.__dict__): _GlobalsRef(m) for m in modules.values()}
         self._user_names = set(modules)
         self._refs = {}
@@ -465,6 +469,10 @@ class _Pickler(pickle.Pickler):
             return handler(obj)
         if isinstance(obj, type):
             return self._class(obj)
+        if type(obj).__name__ == "IterProxy" and type(obj).__module__ == "sleepy":
+            # A rewritten for loop's wrapper (src/rewrite/runtime.rs) of a Python iterator:
+            # wrapped again on restore by the same helper.
+            return (_iter_proxy, (obj.inner,))
         return NotImplemented
 
     def _code(self, code):

@@ -570,6 +570,56 @@ class CaptureInProcessTest(unittest.TestCase):
         self.assertIs(made.out, sys.stdout)
         self.assertTrue(made.lock.acquire(blocking=False))
 
+    def test_rewritten_loop_iterator_proxy(self):
+        # runtime.rs's IterProxy (module "sleepy") wraps a Python iterator of a rewritten for
+        # loop; restored by wrapping the saved inner iterator with __sleepy_iter__ again.
+        import builtins
+        import types
+        mod = types.ModuleType("sleepy_snap_mod3")
+        exec(dedent("""
+            class Countdown:
+                def __init__(self, n):
+                    self.n = n
+                def __iter__(self):
+                    return self
+                def __next__(self):
+                    self.n -= 1
+                    if self.n < 0:
+                        raise StopIteration
+                    return self.n
+
+            class IterProxy:
+                __module__ = "sleepy"
+                def __init__(self, inner):
+                    self.inner = inner
+                def __next__(self):
+                    return next(self.inner)
+            """), mod.__dict__)
+        it = mod.IterProxy(mod.Countdown(3))
+        next(it)
+        del mod.IterProxy  # the native type is no program global
+        mod._sl_it0 = it
+        mod.__name__ = "sleepy_snap_mod3"
+        data = snap.capture([], {"sleepy_snap_mod3": mod}, {})
+        made = types.ModuleType("sleepy_snap_mod3")
+        builtins.__sleepy_iter__ = lambda obj: ("proxied", iter(obj))
+        self.addCleanup(delattr, builtins, "__sleepy_iter__")
+        snap.restore(data, lambda name, file: made)
+        tag, inner = made._sl_it0
+        self.assertEqual(tag, "proxied")
+        self.assertIsInstance(inner, made.Countdown)
+        self.assertEqual(list(inner), [1, 0])
+
+    def test_enum_class_of_the_program_is_refused_by_name(self):
+        import types
+        mod = types.ModuleType("sleepy_snap_mod4")
+        exec("import enum\nclass Color(enum.Enum):\n    RED = 1\nfav = Color.RED\n", mod.__dict__)
+        with self.assertRaises(snap.Unsaveable) as cm:
+            snap.capture([], {"sleepy_snap_mod4": mod}, {})
+        self.assertEqual(cm.exception.reasons[0], (
+            "module sleepy_snap_mod4, global Color: the class sleepy_snap_mod4.Color, made by the "
+            "metaclass enum.EnumType, can't be saved yet"))
+
     def test_unsaveable_reports_without_writing(self):
         import types
         mod = types.ModuleType("sleepy_snap_mod2")
