@@ -16,6 +16,9 @@ usage: sleepy [OPTIONS] script.py [ARGS...]          debug a script in the termi
        sleepy run [OPTIONS] script.py|-m MODULE [ARGS...]
                                                      run the program to its end under sleepy's
                                                      tracing, with no debugger UI
+       sleepy resume [--run] [OPTIONS] FILE          continue a suspended program (in the
+                                                     debugger, or headless with --run)
+       sleepy inspect FILE                           print a snapshot's stack and locals
 
 options:
   --batch FILE      read debugger commands from FILE (- reads them from stdin)
@@ -39,6 +42,12 @@ options:
   --checkpoint-memory MB
                     keep the checkpoints' own memory under MB megabytes (default 2048)
   --stats           (run) print the run's tick count and time on stderr at the end
+  --quota DURATION  (run) suspend to a file after DURATION of running (30s, 5m, 1h) and exit 0
+  --checkpoint FILE (run) where suspends go (default: <script stem>.sleepy here); with it,
+                    SIGTERM suspends too
+  --checkpoint-every DURATION
+                    (run) write the snapshot every DURATION and go on running
+  --dump-on-crash   (run) an uncaught exception leaves a post-mortem snapshot file
   -h, --help        show this help
   -V, --version     show sleepy's version and the Python it embeds";
 
@@ -73,6 +82,55 @@ pub struct Options {
     pub theme: Option<String>,
     /// `--line`: the line-mode debugger at a `(sleepy)` prompt instead of the TUI.
     pub line_mode: bool,
+    /// Resume the program saved in this snapshot file (`sleepy resume FILE`).
+    pub resume: Option<PathBuf>,
+    /// `--quota`, `--checkpoint`, `--checkpoint-every`, `--dump-on-crash`.
+    pub suspend: SuspendOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuspendOptions {
+    pub quota_ms: Option<u64>,
+    /// `--checkpoint FILE`: where snapshots go (else `<script stem>.sleepy`).
+    pub file: Option<PathBuf>,
+    pub every_ms: Option<u64>,
+    pub dump_on_crash: bool,
+}
+
+impl SuspendOptions {
+    /// Whether the run suspends by itself at all.
+    pub fn any(&self) -> bool {
+        self.quota_ms.is_some()
+            || self.file.is_some()
+            || self.every_ms.is_some()
+            || self.dump_on_crash
+    }
+}
+
+/// `30s`, `2m`, `1h`, `500ms`, or a plain number of seconds.
+pub fn duration_ms(name: &str, value: &str) -> Result<u64, UsageError> {
+    let v = value.trim();
+    let (number, unit) = match v.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&v[..i], &v[i..]),
+        None => (v, "s"),
+    };
+    let scale = match unit {
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "m" | "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        _ => {
+            return Err(UsageError(format!(
+                "{name} needs a duration like 30s, 5m, 1h or 500ms, not {value:?}"
+            )));
+        }
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(((n * scale).round() as u64).max(1)),
+        _ => Err(UsageError(format!(
+            "{name} needs a duration like 30s, 5m, 1h or 500ms, not {value:?}"
+        ))),
+    }
 }
 
 /// How checkpoints are taken and kept (see docs/time-travel.md for how the defaults were chosen).
@@ -119,6 +177,17 @@ pub enum Invocation {
         program: Program,
         options: Options,
     },
+    /// `sleepy resume FILE`: in the debugger, or headless with `--run`.
+    Resume {
+        file: PathBuf,
+        run: bool,
+        options: Options,
+        batch: Option<CommandSource>,
+    },
+    /// `sleepy inspect FILE`: print a snapshot's header, stack and locals.
+    Inspect {
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -150,6 +219,28 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
     let mut rest = args.iter().skip(1).peekable();
     match rest.peek().map(|a| a.as_os_str()) {
         Some(a) if a == "__agent" => return Ok(Invocation::Agent),
+        _ => {}
+    }
+    match rest.peek().map(|a| a.as_os_str()) {
+        Some(a) if a == "resume" => {
+            rest.next();
+            return parse_resume(rest.cloned().collect(), cwd);
+        }
+        Some(a) if a == "inspect" => {
+            rest.next();
+            let file = rest
+                .next()
+                .ok_or_else(|| UsageError("inspect needs a snapshot file".into()))?;
+            if let Some(extra) = rest.next() {
+                return Err(UsageError(format!(
+                    "inspect takes one file, not also {}",
+                    extra.to_string_lossy()
+                )));
+            }
+            return Ok(Invocation::Inspect {
+                file: abspath(Path::new(file), cwd),
+            });
+        }
         _ => {}
     }
     let run = matches!(rest.peek().map(|a| a.as_os_str()), Some(a) if a == "run");
@@ -225,6 +316,19 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
                     positive("--checkpoint-memory", &v)?.saturating_mul(1 << 20);
             }
             "--no-rewrite" => options.no_rewrite = true,
+            "--quota" if run => {
+                let v = value("--quota", inline.as_deref(), &mut rest)?;
+                options.suspend.quota_ms = Some(duration_ms("--quota", &v)?);
+            }
+            "--checkpoint" if run => {
+                let v = value("--checkpoint", inline.as_deref(), &mut rest)?;
+                options.suspend.file = Some(abspath(Path::new(&v), cwd));
+            }
+            "--checkpoint-every" if run => {
+                let v = value("--checkpoint-every", inline.as_deref(), &mut rest)?;
+                options.suspend.every_ms = Some(duration_ms("--checkpoint-every", &v)?);
+            }
+            "--dump-on-crash" if run => options.suspend.dump_on_crash = true,
             "--theme" if !run => {
                 options.theme = Some(value("--theme", inline.as_deref(), &mut rest)?)
             }
@@ -274,6 +378,67 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
             batch,
         })
     }
+}
+
+/// `sleepy resume [OPTIONS] FILE`: the options of `run` (with `--run`) or of the debugger.
+fn parse_resume(args: Vec<OsString>, cwd: &Path) -> Result<Invocation, UsageError> {
+    let mut run = false;
+    let mut file = None;
+    let mut passed: Vec<OsString> = vec![OsString::from("sleepy")];
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let text = arg.to_string_lossy().into_owned();
+        match text.as_str() {
+            "--run" => run = true,
+            "-h" | "--help" => return Ok(Invocation::Help),
+            _ if text.starts_with('-') => {
+                let takes_value = matches!(
+                    text.as_str(),
+                    "--quota"
+                        | "--checkpoint"
+                        | "--checkpoint-every"
+                        | "--batch"
+                        | "--stdin"
+                        | "--theme"
+                        | "--checkpoint-interval"
+                        | "--checkpoint-ticks"
+                        | "--checkpoint-max"
+                        | "--checkpoint-memory"
+                );
+                passed.push(arg.clone());
+                if takes_value && !text.contains('=') {
+                    let v = it
+                        .next()
+                        .ok_or_else(|| UsageError(format!("{text} needs a value")))?;
+                    passed.push(v);
+                }
+            }
+            _ if file.is_none() => file = Some(abspath(Path::new(&arg), cwd)),
+            _ => {
+                return Err(UsageError(format!(
+                    "resume takes one snapshot file, not also {text}"
+                )));
+            }
+        }
+    }
+    let file = file.ok_or_else(|| UsageError("resume needs a snapshot file".into()))?;
+    if run {
+        passed.insert(1, OsString::from("run"));
+    }
+    // The options parse as for `run` or the debugger; the program comes from the file.
+    passed.push(OsString::from("--"));
+    passed.push(file.clone().into_os_string());
+    let (options, batch) = match parse(&passed, cwd)? {
+        Invocation::Run { options, .. } => (options, None),
+        Invocation::Debug { options, batch, .. } => (options, batch),
+        other => return Ok(other),
+    };
+    Ok(Invocation::Resume {
+        file,
+        run,
+        options,
+        batch,
+    })
 }
 
 fn script_target(arg: &OsStr, cwd: &Path) -> Target {

@@ -23,4 +23,5 @@ pub mod protocol;
 pub mod rewrite;
 pub mod run;
 pub mod session;
+pub mod snapshot;
 pub mod tui;

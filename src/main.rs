@@ -44,8 +44,69 @@ fn main() -> ExitCode {
             commands: batch,
         })),
         Invocation::Run { program, options } => report(sleepy::run::run(program, options)),
+        Invocation::Inspect { file } => match sleepy::snapshot::read_any(&file) {
+            Ok(snapshot) => {
+                for line in sleepy::snapshot::describe(&file, &snapshot) {
+                    println!("{line}");
+                }
+                0
+            }
+            Err(e) => {
+                eprintln!("sleepy: {e}");
+                2
+            }
+        },
+        Invocation::Resume {
+            file,
+            run,
+            options,
+            batch,
+        } => report(resume(file, run, options, batch)),
     };
     ExitCode::from(u8::try_from(status & 0xff).unwrap_or(1))
+}
+
+/// `sleepy resume FILE`: the program the file saved, continued headless or in the debugger.
+fn resume(
+    file: std::path::PathBuf,
+    run: bool,
+    mut options: sleepy::cli::Options,
+    batch: Option<sleepy::cli::CommandSource>,
+) -> anyhow::Result<i32> {
+    let snapshot = sleepy::snapshot::read(&file, sleepy::agent::interpreter::BUILD_VERSION)?;
+    let p = &snapshot.header.program;
+    let target = if p.kind == "module" {
+        sleepy::protocol::Target::Module {
+            name: p.target.clone(),
+        }
+    } else {
+        sleepy::protocol::Target::Script {
+            path: p.target.clone().into(),
+            argv0: p.argv0.clone(),
+        }
+    };
+    let program = sleepy::cli::Program {
+        target,
+        args: p.args.iter().map(std::ffi::OsString::from).collect(),
+    };
+    options.resume = Some(file);
+    if options.rewrite.is_empty() {
+        options.rewrite = p.rewrite_globs.clone();
+    }
+    if options.trace.is_empty() {
+        options.trace = p.trace.clone();
+    }
+    if run {
+        return sleepy::run::run(program, options);
+    }
+    if batch.is_none() && !options.line_mode && on_a_terminal() {
+        return sleepy::tui::run(program, options);
+    }
+    sleepy::batch::run(sleepy::batch::BatchRun {
+        program,
+        options,
+        commands: batch,
+    })
 }
 
 /// The TUI needs a terminal both ways; otherwise (a pipe, a file) line mode serves.

@@ -55,6 +55,28 @@ pub struct Launch {
     pub no_trace: bool,
     /// Checkpoints and replay: off in `sleepy run` and with `--no-time-travel`.
     pub time_travel: Option<TimeTravel>,
+    /// When to suspend the program to a file by itself (quota, periodic checkpoint file,
+    /// SIGTERM, crash dump).
+    #[serde(default)]
+    pub suspend: Option<SuspendPlan>,
+    /// Resume the program saved in this snapshot file instead of starting it.
+    #[serde(default)]
+    pub resume: Option<PathBuf>,
+}
+
+/// `sleepy run --quota / --checkpoint / --checkpoint-every / --dump-on-crash`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SuspendPlan {
+    /// Where the snapshot goes (`<script stem>.sleepy` unless `--checkpoint FILE`).
+    pub path: PathBuf,
+    /// Suspend and exit once the program has run this long (this round).
+    pub quota_ms: Option<u64>,
+    /// Write the snapshot every so often and go on.
+    pub every_ms: Option<u64>,
+    /// SIGTERM suspends (at the next safe point) and exits.
+    pub on_sigterm: bool,
+    /// An uncaught exception leaves a post-mortem file (stack and locals at the raising line).
+    pub dump_on_crash: bool,
 }
 
 /// How the agent takes checkpoints and where they report (see `docs/time-travel.md`).
@@ -225,6 +247,10 @@ pub enum StopReason {
     PostMortem { exception: String },
     /// The user interrupted the running program (Ctrl-C).
     Interrupted,
+    /// The program was rebuilt from a snapshot file and stands where it was suspended.
+    Resumed { file: String },
+    /// `suspend next` found its safe point and wrote the file.
+    Suspended { file: String },
     /// A `jump` landed; the notes say what it did on the way (entered a loop, ...).
     Jump { notes: Vec<String> },
     /// A `jump` had to stop short (a loop with no more items, the function returned).
@@ -342,7 +368,7 @@ pub struct VariableEntry {
 /// A request from the front end. Frame numbers index [`Stop::stack`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
-    Launch(Launch),
+    Launch(Box<Launch>),
     /// Run forward; `frame` is the selected frame (pdb's `next` after `up` steps over the
     /// caller's lines).
     Resume {
@@ -370,6 +396,12 @@ pub enum Request {
         path: Vec<u32>,
         start: u32,
         count: u32,
+    },
+    /// `suspend [next] [FILE]`: write the program's state to a file now (or, with `next`, at
+    /// the next safe point).
+    Suspend {
+        path: PathBuf,
+        next: bool,
     },
     Retval {
         frame: usize,

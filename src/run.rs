@@ -13,8 +13,31 @@ use signal_hook::iterator::exfiltrator::WithOrigin;
 
 use crate::cli::{Options, Program};
 use crate::debugger::format;
-use crate::protocol::{AgentMessage, Finish, Launch, RunMode};
+use crate::protocol::{AgentMessage, Finish, Launch, RunMode, SuspendPlan, Target};
 use crate::session::{ProgramIo, Session, SessionEvent};
+
+/// What `--quota`, `--checkpoint`, `--checkpoint-every` and `--dump-on-crash` ask of the agent.
+fn suspend_plan(program: &Program, options: &Options) -> Option<SuspendPlan> {
+    let s = &options.suspend;
+    if !s.any() {
+        return None;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let path = s.file.clone().unwrap_or_else(|| match &program.target {
+        Target::Script { path, .. } => {
+            crate::snapshot::default_path(&path.display().to_string(), false, &cwd)
+        }
+        Target::Module { name } => crate::snapshot::default_path(name, true, &cwd),
+    });
+    Some(SuspendPlan {
+        path,
+        quota_ms: s.quota_ms,
+        every_ms: s.every_ms,
+        // Application checkpointing: a scheduler's SIGTERM means "save and stop".
+        on_sigterm: s.file.is_some() || s.quota_ms.is_some() || s.every_ms.is_some(),
+        dump_on_crash: s.dump_on_crash,
+    })
+}
 
 pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
     let launch = Launch {
@@ -35,6 +58,8 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
                 interval_ms: options.time_travel.interval_ms,
                 interval_ticks: options.time_travel.interval_ticks,
             }),
+        suspend: suspend_plan(&program, &options),
+        resume: options.resume.clone(),
     };
     // `--time-travel`: checkpoints are kept within the budget, as in a debugging session, and
     // dropped at the end.

@@ -35,6 +35,8 @@ use crate::protocol::{AgentMessage, Finish, Launch, Request, RunMode, Target};
 const RUNNER_PY: &str = include_str!("py/sleepy_runner.py");
 const INSPECT_PY: &str = include_str!("py/sleepy_inspect.py");
 const JUMP_PY: &str = include_str!("py/sleepy_jump.py");
+const SNAPSHOT_PY: &str = include_str!("py/sleepy_snapshot.py");
+const SUSPEND_PY: &str = include_str!("py/sleepy_suspend.py");
 
 /// Exit status when the agent itself fails before the program could run.
 const AGENT_FAILURE: i32 = 70;
@@ -104,7 +106,7 @@ fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
 
     let mut channel = Channel::new(stream, None);
     let launch = match channel.receive_blocking()? {
-        Some(Request::Launch(launch)) => launch,
+        Some(Request::Launch(launch)) => *launch,
         Some(_) => bail!("the front end's first message was not a launch"),
         None => return Ok(0),
     };
@@ -191,6 +193,12 @@ fn interrupt(py: Python<'_>, _signum: i32, _frame: &Bound<'_, PyAny>) {
     tracer::interrupt_requested(py);
 }
 
+/// The Python-level SIGTERM handler when the run suspends on SIGTERM.
+#[pyfunction]
+fn sigterm(_signum: i32, _frame: &Bound<'_, PyAny>) {
+    tracer::sigterm_seen();
+}
+
 #[pyfunction]
 fn locals_to_fast(frame: &Bound<'_, PyAny>) -> PyResult<()> {
     cpython::locals_to_fast(frame)
@@ -204,6 +212,7 @@ fn native_module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     m.add_function(wrap_pyfunction!(forked_child, &m)?)?;
     m.add_function(wrap_pyfunction!(locals_to_fast, &m)?)?;
     m.add_function(wrap_pyfunction!(interrupt, &m)?)?;
+    m.add_function(wrap_pyfunction!(sigterm, &m)?)?;
     Ok(m)
 }
 
@@ -322,7 +331,25 @@ fn run_program(
     // After the rewriter: the planner numbers constructs with the rewriter's own code.
     let jump = load_module(py, JUMP_PY, "<sleepy>/jump.py", "_sleepy_jump")?;
 
-    let code = if path_entry {
+    // Suspend and resume: the state pickler, then the agent's side of it.
+    let snapshot_module = load_module(py, SNAPSHOT_PY, "<sleepy>/snapshot.py", "_sleepy_snapshot")?;
+    let suspend = load_module(py, SUSPEND_PY, "<sleepy>/suspend.py", "_sleepy_suspend")?;
+    drop(snapshot_module);
+    let resuming = match &launch.resume {
+        Some(file) => match prepare_resume(py, &suspend, file, rewriting.as_ref()) {
+            Ok(r) => Some(r),
+            Err(message) => {
+                channel.send(&AgentMessage::LaunchFailed {
+                    message,
+                    exit_code: 2,
+                })?;
+                return Ok(2);
+            }
+        },
+        None => None,
+    };
+
+    let code = if path_entry || resuming.is_some() {
         None
     } else if let Target::Script { path, .. } = &launch.target {
         let result: (Py<PyAny>, Option<String>) = runner
@@ -359,6 +386,7 @@ fn run_program(
         project: project.unbind(),
         project_root: root,
         rewriting: rewriting.map(Bound::unbind),
+        suspend: Some(suspend.unbind()),
     };
     // Ctrl-C in the front end arrives as a signal whose Python-level handler runs on the main
     // thread at its next bytecode boundary (or interrupts a blocking system call).
@@ -375,6 +403,21 @@ fn run_program(
     // checkpoint must not hold the channel open after the process it was copied from is gone.
     *error_channel = None;
     tracer::install(Tracer::new(launch.mode, channel, helpers));
+    tracer::with(|t| t.set_program_info(program_info(py, launch)));
+    if let Some(plan) = launch.suspend.clone() {
+        if plan.on_sigterm {
+            py.import("signal")?
+                .call_method1(
+                    "signal",
+                    (
+                        rustix::process::Signal::TERM.as_raw(),
+                        native.getattr("sigterm")?,
+                    ),
+                )
+                .map_err(py_err)?;
+        }
+        tracer::with(|t| t.enable_suspend(plan));
+    }
     if let Some(config) = launch.time_travel.clone() {
         stdio::install(py).map_err(py_err)?;
         tracer::with(|t| t.enable_time_travel(config));
@@ -389,12 +432,23 @@ fn run_program(
             native.getattr("stop_tracing")?,
         )
     };
-    let outcome = match code {
-        Some(code) => runner
+    let outcome = match (code, resuming) {
+        (_, Some(resumed)) => {
+            let file = launch
+                .resume
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            tracer::with(|t| t.start_restore(py, resumed.frames, resumed.tick, file));
+            runner
+                .getattr("run_resumed")?
+                .call1((&target, resumed.main_code, &start, &stop))
+        }
+        (Some(code), None) => runner
             .getattr("run_script")?
             .call1((&target, code, &start, &stop)),
-        None if path_entry => runner.getattr("run_path_entry")?.call1((&start, &stop)),
-        None => runner
+        (None, None) if path_entry => runner.getattr("run_path_entry")?.call1((&start, &stop)),
+        (None, None) => runner
             .getattr("run_module")?
             .call1((&target, &start, &stop)),
     }
@@ -421,6 +475,19 @@ fn run_program(
                 // sys.excepthook ended the program with SystemExit: python3 exits quietly.
                 Some(status) => status,
                 None => {
+                    if let Some(text) = tracer::with(|t| {
+                        if t.dump_on_crash() {
+                            t.dump_post_mortem(py, &value, &description)
+                        } else {
+                            None
+                        }
+                    })
+                    .flatten()
+                    {
+                        tracer::with(|t| {
+                            let _ = t.channel().send(&AgentMessage::Notice { text, sync: 0 });
+                        });
+                    }
                     if launch.mode == RunMode::Debug {
                         let desc = description.clone();
                         tracer::with(|t| t.post_mortem(py, &value, desc));
@@ -473,6 +540,77 @@ fn run_program(
         let _ = signal_hook::low_level::emulate_default_handler(sig);
     }
     Ok(status)
+}
+
+/// A saved frame to rebuild: qualname, file, first line, saved line, locals.
+type SavedFrameSpec = (String, String, i32, i32, Py<PyAny>);
+
+struct Resumed {
+    frames: Vec<SavedFrameSpec>,
+    main_code: Py<PyAny>,
+    tick: u64,
+}
+
+/// Reads a snapshot and rebuilds the program's modules from it (no program code runs yet).
+fn prepare_resume(
+    py: Python<'_>,
+    suspend: &Bound<'_, PyModule>,
+    file: &std::path::Path,
+    rewriting: Option<&Bound<'_, PyAny>>,
+) -> Result<Resumed, String> {
+    let here = python_version(py);
+    let snap = crate::snapshot::read(file, &here).map_err(|e| e.to_string())?;
+    let payload = pyo3::types::PyBytes::new(py, &snap.payload);
+    let prepared = suspend
+        .getattr("prepare")
+        .and_then(|f| f.call1((payload, rewriting)))
+        .map_err(|e| format!("cannot resume {}: {}", file.display(), e.value(py)))?;
+    let (frames, main_code, tick): (Vec<SavedFrameSpec>, Py<PyAny>, u64) = prepared
+        .extract()
+        .map_err(|e| format!("cannot resume {}: {e}", file.display()))?;
+    Ok(Resumed {
+        frames,
+        main_code,
+        tick,
+    })
+}
+
+fn python_version(py: Python<'_>) -> String {
+    let v = py.version_info();
+    format!("{}.{}.{}", v.major, v.minor, v.patch)
+}
+
+/// The program as a snapshot's header describes it, and where its snapshots go by default.
+fn program_info(py: Python<'_>, launch: &Launch) -> tracer::ProgramInfo {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let (kind, target, argv0) = match &launch.target {
+        Target::Script { path, argv0 } => ("script", path.display().to_string(), argv0.clone()),
+        Target::Module { name } => ("module", name.clone(), "-m".to_string()),
+    };
+    let default_path = launch
+        .suspend
+        .as_ref()
+        .map(|s| s.path.clone())
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| crate::snapshot::default_path(&target, kind == "module", &cwd));
+    tracer::ProgramInfo {
+        program: crate::snapshot::SavedProgram {
+            kind: kind.to_string(),
+            target,
+            argv0,
+            args: launch
+                .args
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect(),
+            cwd: cwd.display().to_string(),
+            rewrite: launch.rewrite,
+            rewrite_globs: launch.rewrite_globs.clone(),
+            trace: launch.trace.clone(),
+        },
+        default_path,
+        python: python_version(py),
+    }
 }
 
 fn take_channel() -> Option<Channel> {

@@ -166,6 +166,8 @@ pub fn launch_spec(program: &Program, options: &Options) -> Launch {
                 interval_ms: options.time_travel.interval_ms,
                 interval_ticks: options.time_travel.interval_ticks,
             }),
+        suspend: None,
+        resume: options.resume.clone(),
     }
 }
 

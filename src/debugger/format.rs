@@ -76,6 +76,10 @@ pub fn stop(stop: &Stop) -> Vec<String> {
             lines.extend(notes.iter().map(|n| format!("({n})")));
             lines.push(format!("*** Jump stopped short: {message}"));
         }
+        StopReason::Resumed { file } => lines.push(format!("Resumed from {file}")),
+        StopReason::Suspended { file } => lines.push(format!(
+            "Suspended to {file} (resume with: sleepy resume {file})"
+        )),
         StopReason::Interrupted => {
             lines.push("Program interrupted. (Use 'continue' to resume.)".to_string())
         }

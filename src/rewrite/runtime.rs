@@ -256,6 +256,16 @@ fn sleepy_suppress<'py>(
     }
 }
 
+/// `sys.exc_info()`: inside an except block, the handled exception, exactly what `with` passes
+/// to `__exit__`. A function of its own, not `sys.exc_info` itself: a program that maps the
+/// values in `builtins` back to their names (chameleon's code generator does) must not find
+/// `sys.exc_info` there under a sleepy name.
+#[pyfunction]
+#[pyo3(name = "__sleepy_exc__")]
+fn sleepy_exc(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    py.import("sys")?.getattr("exc_info")?.call0()
+}
+
 /// What `_PyCoro_GetAwaitableIter` accepts, with `format_awaitable_error`'s messages. Only the
 /// presence of `__await__` is checked here; the `await` that follows calls it (and reports
 /// what it returns, as CPython does).
@@ -306,6 +316,7 @@ pub fn install(py: Python<'_>) -> PyResult<()> {
         wrap_pyfunction!(sleepy_aenter, &module)?,
         wrap_pyfunction!(sleepy_awaitable, &module)?,
         wrap_pyfunction!(sleepy_suppress, &module)?,
+        wrap_pyfunction!(sleepy_exc, &module)?,
     ] {
         let name: String = f.getattr("__name__")?.extract()?;
         // Found where they live, so that pickle (which pickles a builtin function by module
@@ -314,8 +325,6 @@ pub fn install(py: Python<'_>) -> PyResult<()> {
         f.setattr("__module__", "builtins")?;
         builtins.setattr(name.as_str(), f)?;
     }
-    // Inside an except block, the handled exception: exactly what `with` passes to __exit__.
-    builtins.setattr("__sleepy_exc__", py.import("sys")?.getattr("exc_info")?)?;
     Ok(())
 }
 

@@ -243,7 +243,7 @@ impl Session {
             socket,
             checkpoints: std::collections::HashMap::new(),
         };
-        session.send(&Request::Launch(launch))?;
+        session.send(&Request::Launch(Box::new(launch)))?;
         Ok(session)
     }
 

@@ -98,6 +98,17 @@ def run_script(path, code, start, stop):
     return _outcome(lambda: exec(code, globs), start, stop)
 
 
+def run_resumed(path, code, start, stop):
+    """Runs the saved ``__main__`` code of a suspended program in its rebuilt ``__main__``
+    module; the tracer takes each saved frame back to its line."""
+    import __main__
+
+    globs = __main__.__dict__
+    globs.setdefault("__file__", path)
+    globs["__cached__"] = None
+    return _outcome(lambda: exec(code, globs), start, stop)
+
+
 def run_module(name, start, stop):
     """Runs module ``name`` as ``__main__`` exactly as ``python3 -m`` does (through runpy)."""
     import runpy

@@ -17,7 +17,10 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyModule, PyTuple};
 
+mod suspend;
 mod travel;
+
+pub use self::suspend::{ProgramInfo, sigterm_seen};
 
 pub use self::travel::take_off_reason;
 use self::travel::{Adopted, TimeTravelState, Watch};
@@ -47,6 +50,8 @@ pub struct Helpers {
     pub project_root: String,
     /// The import hook's state (sleepy_import.Rewriting), when the code is rewritten.
     pub rewriting: Option<Py<PyAny>>,
+    /// Suspend and resume (sleepy_suspend.py over sleepy_snapshot.py).
+    pub suspend: Option<Py<PyModule>>,
 }
 
 /// A frame the stepping state refers to; holding it keeps its address from being reused.
@@ -159,6 +164,14 @@ pub struct Tracer {
     fresh_frame: usize,
     fresh_tick: u64,
     watches: Vec<Watch>,
+    /// Suspending to a file (quota, periodic, SIGTERM, `suspend next`): None when never asked.
+    suspend: Option<Box<suspend::SuspendState>>,
+    /// The tick from which a line event checks for a suspend (u64::MAX: never).
+    suspend_check: u64,
+    /// Rebuilding a saved stack (`sleepy resume`).
+    restore: Option<Box<suspend::Restore>>,
+    /// The program as a snapshot's header describes it.
+    program_info: Option<suspend::ProgramInfo>,
 }
 
 /// Outcome of a conversation at a stop.
@@ -191,6 +204,8 @@ struct Jumping {
     steps: std::collections::VecDeque<JumpStep>,
     wait: Option<JumpWait>,
     notes: Vec<String>,
+    /// A frame being rebuilt by `sleepy resume`: landing goes on with the rebuild.
+    restoring: bool,
 }
 
 enum JumpProgress {
@@ -304,6 +319,10 @@ impl Tracer {
             fresh_frame: 0,
             fresh_tick: 0,
             watches: Vec::new(),
+            suspend: None,
+            suspend_check: u64::MAX,
+            restore: None,
+            program_info: None,
         };
         t.refresh_quiet();
         t
@@ -332,7 +351,8 @@ impl Tracer {
         self.quiet = (matches!(self.mode, Mode::Continue)
             && !self.any_breaks
             && self.watches.is_empty()
-            && !self.scanning)
+            && !self.scanning
+            && self.restore.is_none())
             || to_goal;
     }
 
@@ -361,12 +381,25 @@ impl Tracer {
                     let owner = self.after_marker.1;
                     self.after_marker = (0, 0);
                     if line == owner {
+                        // A jump that went on with a loop's next item lands here: the loop's
+                        // own line, before it takes the item.
+                        if matches!(self.mode, Mode::Jumping(_)) {
+                            return self.on_jump_line(py, frame, line);
+                        }
                         return None;
                     }
+                }
+                if self.restore.is_some() {
+                    return self.restore_line(py, frame, line);
                 }
                 self.tick += 1;
                 if self.tick >= self.attention
                     && let Some(handled) = self.on_attention(py, frame)
+                {
+                    return handled;
+                }
+                if self.tick >= self.suspend_check
+                    && let Some(handled) = self.on_suspend_check(py, frame)
                 {
                     return handled;
                 }
@@ -376,6 +409,9 @@ impl Tracer {
                 self.on_line(py, frame)
             }
             TraceEvent::Call => {
+                if self.restore.is_some() {
+                    self.restore_call(py, frame);
+                }
                 if self.scanning {
                     self.scan_call(frame.id());
                 }
@@ -402,6 +438,9 @@ impl Tracer {
                 }
             }
             TraceEvent::Return(value) => {
+                if self.restore.is_some() {
+                    self.restore_return(py, frame);
+                }
                 if self.scanning {
                     self.scan_return();
                     if !self.watches.is_empty() {
@@ -484,12 +523,24 @@ impl Tracer {
             return None;
         }
         let wait = jump.wait.take()?;
-        if wait.pass.contains(&line) {
+        // A line inside the wanted range lands, even when it is also a header line to pass
+        // (going on with a loop's next item waits for the loop's own line).
+        let inside = line >= wait.lo && line <= wait.hi;
+        if !inside && wait.pass.contains(&line) {
             jump.wait = Some(wait);
             return None;
         }
         let frame_obj = frame.object(py).to_owned();
         if line < wait.lo || line > wait.hi {
+            if jump.restoring {
+                self.restore_failed(
+                    py,
+                    &format!(
+                        "the jump that rebuilds a frame stopped at line {line}: {}",
+                        wait.failure
+                    ),
+                );
+            }
             let notes = std::mem::take(&mut jump.notes);
             self.mode = Mode::Step;
             self.refresh_quiet();
@@ -508,6 +559,7 @@ impl Tracer {
             return None;
         };
         match self.run_jump_steps(py, &frame, &mut jump) {
+            JumpProgress::Landed if jump.restoring => self.restore_landed(py, frame),
             JumpProgress::Landed => {
                 self.refresh_quiet();
                 let reason = StopReason::Jump {
@@ -1182,6 +1234,21 @@ impl Tracer {
                         }
                     }
                 },
+                Request::Suspend { path, next } => {
+                    match (ctx.at_line && !ctx.post_mortem, ctx.frame(py, ctx.newest())) {
+                        (true, Some(frame)) => match self.suspend_command(py, &frame, path, next)
+                        {
+                            Ok(message) => Reply::Message(vec![message]),
+                            // `suspend next`: on to the next safe point.
+                            Err((_, true)) => return After::Resume,
+                            Err((message, false)) => Reply::Error(message),
+                        },
+                        _ => Reply::Error(
+                            "Cannot suspend here: a program is suspended at the start of a line                              (step to one first); a post-mortem state is kept with                              `sleepy run --dump-on-crash`"
+                                .into(),
+                        ),
+                    }
+                }
                 Request::RunTo { tick } => match self.run_to(tick) {
                     Ok(()) => return After::Resume,
                     Err(message) => Reply::Error(message),
@@ -1319,35 +1386,13 @@ impl Tracer {
                 steps.extract::<String>().unwrap_or_default()
             ));
         }
-        let mut queue = std::collections::VecDeque::new();
-        for step in steps.try_iter().map_err(|e| e.to_string())? {
-            let step = step.map_err(|e| e.to_string())?;
-            let kind: String = step
-                .get_item(0)
-                .and_then(|k| k.extract())
-                .map_err(|e| e.to_string())?;
-            let item = |i: usize| step.get_item(i).map_err(|e| e.to_string());
-            queue.push_back(match kind.as_str() {
-                "set" => JumpStep::Set(
-                    item(1)?.extract().map_err(|e: PyErr| e.to_string())?,
-                    item(2)?.extract().map_err(|e: PyErr| e.to_string())?,
-                ),
-                "goto" => JumpStep::Goto(item(1)?.extract().map_err(|e: PyErr| e.to_string())?),
-                "raise" => JumpStep::Raise(item(1)?.unbind()),
-                "await" => JumpStep::Await(JumpWait {
-                    lo: item(1)?.extract().map_err(|e: PyErr| e.to_string())?,
-                    hi: item(2)?.extract().map_err(|e: PyErr| e.to_string())?,
-                    pass: item(3)?.extract().map_err(|e: PyErr| e.to_string())?,
-                    failure: item(4)?.extract().map_err(|e: PyErr| e.to_string())?,
-                }),
-                other => return Err(format!("Jump failed: unknown step {other}")),
-            });
-        }
+        let queue = parse_steps(&steps).map_err(|e| format!("Jump failed: {e}"))?;
         let mut jumping = Jumping {
             frame: FrameKey::of(&stopped),
             steps: queue,
             wait: None,
             notes,
+            restoring: false,
         };
         match self.run_jump_steps(py, &stopped, &mut jumping) {
             JumpProgress::Landed => Ok(JumpStart::Landed {
@@ -1679,6 +1724,7 @@ impl Tracer {
             | Request::Quit
             | Request::Jump { .. }
             | Request::RunTo { .. }
+            | Request::Suspend { .. }
             | Request::Checkpoint => Reply::Done,
         }
     }
@@ -1813,6 +1859,35 @@ impl Tracer {
         }
         Reply::Displays(vec![(expr, text)])
     }
+}
+
+/// The planner's steps (sleepy_jump.py) as the tracer runs them.
+fn parse_steps(steps: &Bound<'_, PyAny>) -> Result<std::collections::VecDeque<JumpStep>, String> {
+    let mut queue = std::collections::VecDeque::new();
+    for step in steps.try_iter().map_err(|e| e.to_string())? {
+        let step = step.map_err(|e| e.to_string())?;
+        let kind: String = step
+            .get_item(0)
+            .and_then(|k| k.extract())
+            .map_err(|e| e.to_string())?;
+        let item = |i: usize| step.get_item(i).map_err(|e| e.to_string());
+        queue.push_back(match kind.as_str() {
+            "set" => JumpStep::Set(
+                item(1)?.extract().map_err(|e: PyErr| e.to_string())?,
+                item(2)?.extract().map_err(|e: PyErr| e.to_string())?,
+            ),
+            "goto" => JumpStep::Goto(item(1)?.extract().map_err(|e: PyErr| e.to_string())?),
+            "raise" => JumpStep::Raise(item(1)?.unbind()),
+            "await" => JumpStep::Await(JumpWait {
+                lo: item(1)?.extract().map_err(|e: PyErr| e.to_string())?,
+                hi: item(2)?.extract().map_err(|e: PyErr| e.to_string())?,
+                pass: item(3)?.extract().map_err(|e: PyErr| e.to_string())?,
+                failure: item(4)?.extract().map_err(|e: PyErr| e.to_string())?,
+            }),
+            other => return Err(format!("unknown step {other}")),
+        });
+    }
+    Ok(queue)
 }
 
 fn no_frame(index: usize) -> Reply {

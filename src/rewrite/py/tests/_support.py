@@ -255,7 +255,8 @@ def _check_awaitable(obj, place):
     )
 
 
-__sleepy_exc__ = _sys.exc_info
+def __sleepy_exc__():
+    return _sys.exc_info()
 '''
 
 HELPER_NAMES = (
@@ -287,10 +288,9 @@ def install_stand_ins():
     mod = stand_ins()
     for name in HELPER_NAMES:
         helper = getattr(mod, name)
-        if name != "__sleepy_exc__":  # sys.exc_info itself, as in the agent
-            # Pickled by reference, like the native ones (runtime.rs sets the same).
-            helper.__module__ = "builtins"
-            helper.__qualname__ = name
+        # Pickled by reference, like the native ones (runtime.rs sets the same).
+        helper.__module__ = "builtins"
+        helper.__qualname__ = name
         setattr(builtins, name, helper)
 
 
