@@ -43,6 +43,8 @@ options:
                     keep the checkpoints' own memory under MB megabytes (default 2048)
   --stats           (run) print the run's tick count and time on stderr at the end
   --quota DURATION  (run) suspend to a file after DURATION of running (30s, 5m, 1h) and exit 0
+  --quota-ticks N   (run) the same after N more ticks (lines) of the program: the same place
+                    on every run
   --checkpoint FILE (run) where suspends go (default: <script stem>.sleepy here); with it,
                     SIGTERM suspends too
   --checkpoint-every DURATION
@@ -91,6 +93,7 @@ pub struct Options {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SuspendOptions {
     pub quota_ms: Option<u64>,
+    pub quota_ticks: Option<u64>,
     /// `--checkpoint FILE`: where snapshots go (else `<script stem>.sleepy`).
     pub file: Option<PathBuf>,
     pub every_ms: Option<u64>,
@@ -101,6 +104,7 @@ impl SuspendOptions {
     /// Whether the run suspends by itself at all.
     pub fn any(&self) -> bool {
         self.quota_ms.is_some()
+            || self.quota_ticks.is_some()
             || self.file.is_some()
             || self.every_ms.is_some()
             || self.dump_on_crash
@@ -320,6 +324,10 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
                 let v = value("--quota", inline.as_deref(), &mut rest)?;
                 options.suspend.quota_ms = Some(duration_ms("--quota", &v)?);
             }
+            "--quota-ticks" if run => {
+                let v = value("--quota-ticks", inline.as_deref(), &mut rest)?;
+                options.suspend.quota_ticks = Some(positive("--quota-ticks", &v)?);
+            }
             "--checkpoint" if run => {
                 let v = value("--checkpoint", inline.as_deref(), &mut rest)?;
                 options.suspend.file = Some(abspath(Path::new(&v), cwd));
@@ -395,6 +403,7 @@ fn parse_resume(args: Vec<OsString>, cwd: &Path) -> Result<Invocation, UsageErro
                 let takes_value = matches!(
                     text.as_str(),
                     "--quota"
+                        | "--quota-ticks"
                         | "--checkpoint"
                         | "--checkpoint-every"
                         | "--batch"

@@ -71,6 +71,10 @@ pub struct SuspendPlan {
     pub path: PathBuf,
     /// Suspend and exit once the program has run this long (this round).
     pub quota_ms: Option<u64>,
+    /// ...or once it has run this many more ticks (a quota that falls at the same place on
+    /// every run).
+    #[serde(default)]
+    pub quota_ticks: Option<u64>,
     /// Write the snapshot every so often and go on.
     pub every_ms: Option<u64>,
     /// SIGTERM suspends (at the next safe point) and exits.

@@ -32,9 +32,13 @@ fn suspend_plan(program: &Program, options: &Options) -> Option<SuspendPlan> {
     Some(SuspendPlan {
         path,
         quota_ms: s.quota_ms,
+        quota_ticks: s.quota_ticks,
         every_ms: s.every_ms,
         // Application checkpointing: a scheduler's SIGTERM means "save and stop".
-        on_sigterm: s.file.is_some() || s.quota_ms.is_some() || s.every_ms.is_some(),
+        on_sigterm: s.file.is_some()
+            || s.quota_ms.is_some()
+            || s.quota_ticks.is_some()
+            || s.every_ms.is_some(),
         dump_on_crash: s.dump_on_crash,
     })
 }

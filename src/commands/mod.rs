@@ -47,6 +47,7 @@ pub enum CommandId {
     Restore,
     Checkpoints,
     Checkpoint,
+    Suspend,
     Watch,
     Unwatch,
     Exec,
@@ -421,6 +422,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         "checkpoint",
         "take a checkpoint now",
         "Take a checkpoint at the current line (every stop at a line already is one).",
+        []
+    ),
+    command!(
+        Suspend,
+        "suspend",
+        [],
+        "suspend [next] [FILE]",
+        "save the program to a file, to resume later or elsewhere",
+        "Save the whole program (every frame of the stack, its modules, its open files, \
+         random's state) to FILE (default: <script stem>.sleepy in the current directory); \
+         `sleepy resume FILE` continues it, in the debugger or headless with --run. It works \
+         at a safe point: a line where every frame can be rebuilt (no C function or generator \
+         between frames, no call on the line already made). Elsewhere it says why not; \
+         'suspend next' runs on to the next safe point and suspends there. The program stays \
+         stopped where it is.",
         []
     ),
     command!(

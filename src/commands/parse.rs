@@ -78,6 +78,11 @@ pub enum Command {
     Restore(u32),
     Checkpoints,
     Checkpoint,
+    /// `suspend [next] [FILE]`.
+    Suspend {
+        next: bool,
+        file: Option<String>,
+    },
     Watch {
         expr: String,
         function: Option<String>,
@@ -142,6 +147,7 @@ impl Command {
             Command::Restore(_) => CommandId::Restore,
             Command::Checkpoints => CommandId::Checkpoints,
             Command::Checkpoint => CommandId::Checkpoint,
+            Command::Suspend { .. } => CommandId::Suspend,
             Command::Watch { .. } => CommandId::Watch,
             Command::Unwatch(_) => CommandId::Unwatch,
             Command::Exec { .. } => CommandId::Exec,
@@ -403,6 +409,18 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         }
         CommandId::Checkpoints => Command::Checkpoints,
         CommandId::Checkpoint => Command::Checkpoint,
+        CommandId::Suspend => {
+            let a = arg.trim();
+            let (next, rest) = match a.split_once(char::is_whitespace) {
+                Some(("next", rest)) => (true, rest.trim()),
+                _ if a == "next" => (true, ""),
+                _ => (false, a),
+            };
+            Command::Suspend {
+                next,
+                file: (!rest.is_empty()).then(|| rest.to_string()),
+            }
+        }
         CommandId::Watch => {
             let a = required(arg, spec.usage)?;
             match a.rsplit_once(" in ") {

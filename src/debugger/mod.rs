@@ -617,7 +617,12 @@ impl Debugger {
         match self.session.send(&request) {
             Ok(()) => {
                 self.pending = Some(pending);
-                let runs = matches!(request, Request::Resume { .. } | Request::Jump { .. });
+                let runs = matches!(
+                    request,
+                    Request::Resume { .. }
+                        | Request::Jump { .. }
+                        | Request::Suspend { next: true, .. }
+                );
                 self.phase = if runs { Phase::Running } else { Phase::Waiting };
                 if runs {
                     // Until its reply (an error) or the next stop, the program runs.
@@ -839,6 +844,20 @@ impl Debugger {
                     );
                 }
                 self.request(Request::Checkpoint, Pending::Checkpoint, sink)
+            }
+            Command::Suspend { next, file } => {
+                // A relative name is the user's current directory's, not the program's.
+                let path = file
+                    .map(|f| {
+                        let p = std::path::PathBuf::from(f);
+                        if p.is_absolute() {
+                            p
+                        } else {
+                            std::env::current_dir().unwrap_or_default().join(p)
+                        }
+                    })
+                    .unwrap_or_default();
+                self.request(Request::Suspend { path, next }, Pending::Resume, sink)
             }
             Command::Watch { expr, function } => self.watch_command(expr, function, sink),
             Command::Unwatch(number) => self.unwatch(number, sink),

@@ -62,10 +62,10 @@ pub struct SavedFrame {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path} is not a sleepy snapshot file (it does not start with {:?})", String::from_utf8_lossy(MAGIC).trim())]
     NotASnapshot { path: PathBuf },
@@ -84,10 +84,10 @@ pub enum SnapshotError {
         here: String,
         wrote_minor: String,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {cause}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -123,9 +123,9 @@ pub fn read_any(path: &Path) -> Result<Snapshot, SnapshotError> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|source| SnapshotError::Read {
+        .map_err(|cause| SnapshotError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
     parse(path, &bytes)
 }
@@ -167,9 +167,9 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
 /// Writes a snapshot atomically: all of it or, if anything fails, nothing (an older file at
 /// `path` stays as it was).
 pub fn write(path: &Path, header: &Header, payload: &[u8]) -> Result<(), SnapshotError> {
-    let err = |source| SnapshotError::Write {
+    let err = |cause| SnapshotError::Write {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

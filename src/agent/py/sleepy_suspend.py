@@ -54,7 +54,23 @@ def check(frame, project):
     def is_user_code(code):
         return _is_user(project, code)
 
-    return list(snapshot.check_stack(frames, is_user_code))
+    reasons = list(snapshot.check_stack(frames, is_user_code))
+    for f in frames:
+        shared = [n for n in f.f_code.co_cellvars if n in f.f_locals]
+        if shared and f.f_locals is not f.f_globals:
+            # A rebuilt frame gets new cells: an inner function saved earlier would keep the
+            # old ones, and the two would stop sharing the variable.
+            reasons.append(
+                "%s at %s:%d: its variables %s are shared with inner functions, and sleepy "
+                "cannot rebuild that sharing yet"
+                % (
+                    f.f_code.co_qualname,
+                    f.f_code.co_filename.rsplit("/", 1)[-1],
+                    f.f_lineno,
+                    ", ".join(shared),
+                )
+            )
+    return reasons
 
 
 def user_modules(project):
@@ -132,6 +148,9 @@ def _make_module(name, file):
         module = types.ModuleType(name)
         module.__dict__["__builtins__"] = sys.modules["builtins"]
         sys.modules[name] = module
+    module.__dict__.setdefault("__name__", name)
+    module.__dict__.setdefault("__package__", None if name == "__main__" else name.rpartition(".")[0])
+    module.__dict__.setdefault("__spec__", None)
     if file:
         module.__file__ = file
     return module
@@ -141,6 +160,9 @@ def prepare(payload, rewriting=None):
     """Rebuilds the program's modules from ``payload``; returns ``(frames, main_code, tick)``
     with each frame as ``(qualname, filename, firstlineno, line, locals)``."""
     restored = snapshot.restore(payload, _make_module)
+    for name, module in restored.get("modules", {}).items():
+        # A module knows its own name, whatever its saved globals held.
+        module.__dict__["__name__"] = name
     extra = restored["extra"]
     if rewriting is not None:
         for filename, markers in extra.get("markers", {}).items():

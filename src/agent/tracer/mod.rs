@@ -946,6 +946,12 @@ impl Tracer {
         if IN_FORKED_CHILD.load(Ordering::SeqCst) {
             return None;
         }
+        if !matches!(reason, StopReason::Suspended { .. }) && self.cancel_suspend_next() {
+            self.notice(
+                Some(py),
+                "the program stopped before a safe point: `suspend next` is cancelled".into(),
+            );
+        }
         let mut reason = match (reason, self.pending.take()) {
             (StopReason::Step | StopReason::Call | StopReason::Return, Some(pending)) => pending,
             (reason, _) => reason,

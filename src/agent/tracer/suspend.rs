@@ -61,12 +61,16 @@ struct Pending {
     path: PathBuf,
     since: Instant,
     last_check: Option<Instant>,
+    /// The code object of the last check that found no safe point.
+    last_code: usize,
     reported: bool,
 }
 
 pub struct SuspendState {
     plan: SuspendPlan,
     started: Instant,
+    /// The tick this round began at (a resumed program starts at its saved tick).
+    started_tick: u64,
     next_every: Option<Instant>,
     pending: Option<Pending>,
 }
@@ -120,9 +124,10 @@ impl Tracer {
             next_every: plan.every_ms.map(|ms| now + Duration::from_millis(ms)),
             plan,
             started: now,
+            started_tick: self.tick,
             pending: None,
         }));
-        self.suspend_check = self.tick + CHECK_EVERY;
+        self.suspend_check = self.next_suspend_check();
     }
 
     pub fn dump_on_crash(&self) -> bool {
@@ -158,6 +163,10 @@ impl Tracer {
                 .plan
                 .quota_ms
                 .is_some_and(|q| now.duration_since(state.started) >= Duration::from_millis(q))
+                || state
+                    .plan
+                    .quota_ticks
+                    .is_some_and(|q| tick >= state.started_tick.saturating_add(q))
             {
                 Some(Reason::Quota)
             } else if state.next_every.is_some_and(|t| now >= t) {
@@ -172,31 +181,41 @@ impl Tracer {
                         path,
                         since: now,
                         last_check: None,
+                        last_code: 0,
                         reported: false,
                     })
                 }
                 None => {
-                    self.suspend_check = tick + CHECK_EVERY;
+                    self.suspend_check = self.next_suspend_check();
                     return None;
                 }
             }
         }
         let pending = state.pending.as_mut()?;
-        if pending
-            .last_check
-            .is_some_and(|t| now.duration_since(t) < CHECK_SPACING)
+        // Checking is a Python call: code that just failed the check (a callback a C function
+        // calls in a loop, say) is not checked again at every line, but any other code is.
+        let code = frame
+            .object(py)
+            .getattr(pyo3::intern!(py, "f_code"))
+            .map(|c| c.as_ptr() as usize)
+            .unwrap_or(0);
+        if pending.last_code == code
+            && pending
+                .last_check
+                .is_some_and(|t| now.duration_since(t) < CHECK_SPACING)
         {
             self.suspend_check = tick + 1;
             return None;
         }
         pending.last_check = Some(now);
+        pending.last_code = code;
         let (reason, path) = (pending.reason, pending.path.clone());
         let frame_obj = frame.object(py).to_owned();
         match self.write_snapshot(py, &frame_obj, reason, &path) {
             Written::Done { tick, path } => {
                 let state = self.suspend.as_deref_mut()?;
                 state.pending = None;
-                self.suspend_check = self.tick + CHECK_EVERY;
+                self.suspend_check = self.next_suspend_check();
                 Some(self.after_written(py, frame_obj, reason, tick, path))
             }
             Written::NotSafe(reasons) => {
@@ -227,7 +246,7 @@ impl Tracer {
                         .plan
                         .every_ms
                         .map(|ms| now + Duration::from_millis(ms));
-                    self.suspend_check = self.tick + CHECK_EVERY;
+                    self.suspend_check = self.next_suspend_check();
                 }
                 self.notice(Some(py), text);
                 None
@@ -241,7 +260,7 @@ impl Tracer {
                         .every_ms
                         .map(|ms| now + Duration::from_millis(ms));
                 }
-                self.suspend_check = self.tick + CHECK_EVERY;
+                self.suspend_check = self.next_suspend_check();
                 let fatal = matches!(reason, Reason::Quota | Reason::Sigterm);
                 self.notice(
                     Some(py),
@@ -276,12 +295,12 @@ impl Tracer {
         match reason {
             Reason::Quota | Reason::Sigterm => {
                 let why = if reason == Reason::Quota {
-                    let ran = self
+                    let (ran, ticks) = self
                         .suspend
                         .as_deref()
-                        .map(|s| s.started.elapsed().as_secs_f64())
-                        .unwrap_or(0.0);
-                    format!("the quota is used ({ran:.1} s of running)")
+                        .map(|s| (s.started.elapsed().as_secs_f64(), tick - s.started_tick))
+                        .unwrap_or((0.0, 0));
+                    format!("the quota is used: {ran:.1} s and {ticks} ticks of running")
                 } else {
                     "SIGTERM".to_string()
                 };
@@ -514,6 +533,7 @@ impl Tracer {
                     Box::new(SuspendState {
                         plan: SuspendPlan::default(),
                         started: Instant::now(),
+                        started_tick: 0,
                         next_every: None,
                         pending: None,
                     })
@@ -523,6 +543,7 @@ impl Tracer {
                     path,
                     since: Instant::now(),
                     last_check: None,
+                    last_code: 0,
                     reported: false,
                 });
                 self.suspend_check = self.tick + 1;
@@ -538,6 +559,34 @@ impl Tracer {
             )),
             Written::Failed(why) => Err((format!("Cannot suspend: {why}"), false)),
         }
+    }
+
+    /// The next tick to look at the clock and the quotas.
+    fn next_suspend_check(&self) -> u64 {
+        let periodic = self.tick + CHECK_EVERY;
+        match self.suspend.as_deref() {
+            Some(s) => match s.plan.quota_ticks {
+                Some(q) => periodic.min(s.started_tick.saturating_add(q).max(self.tick + 1)),
+                None => periodic,
+            },
+            None => u64::MAX,
+        }
+    }
+
+    /// Any other stop ends a `suspend next` still looking for its safe point.
+    pub(super) fn cancel_suspend_next(&mut self) -> bool {
+        let Some(state) = self.suspend.as_deref_mut() else {
+            return false;
+        };
+        if state
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.reason == Reason::Command)
+        {
+            state.pending = None;
+            return true;
+        }
+        false
     }
 
     // --- resume ------------------------------------------------------------------------------
@@ -729,8 +778,12 @@ impl Tracer {
         self.refresh_quiet();
         // Time travel and the suspend clock start from here.
         self.resumed();
-        if self.suspend.is_some() {
-            self.suspend_check = self.tick + CHECK_EVERY;
+        // A quota counts from where this round starts.
+        let tick = self.tick;
+        if let Some(state) = self.suspend.as_deref_mut() {
+            state.started_tick = tick;
+            state.started = Instant::now();
+            self.suspend_check = self.next_suspend_check();
         }
         if matches!(self.run_mode, crate::protocol::RunMode::Debug) {
             return self.stop_live(
