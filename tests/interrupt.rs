@@ -48,6 +48,8 @@ fn start(dir: &Path, source: &str) -> (Debugger, Collect) {
             interval_ms: 50,
             interval_ticks: 1_000_000,
         }),
+        suspend: None,
+        resume: None,
     };
     let io = ProgramIo::Terminal {
         rows: 24,
