@@ -331,22 +331,26 @@ fn run_program(
     // After the rewriter: the planner numbers constructs with the rewriter's own code.
     let jump = load_module(py, JUMP_PY, "<sleepy>/jump.py", "_sleepy_jump")?;
 
-    // Suspend and resume: the state pickler, then the agent's side of it.
-    let snapshot_module = load_module(py, SNAPSHOT_PY, "<sleepy>/snapshot.py", "_sleepy_snapshot")?;
-    let suspend = load_module(py, SUSPEND_PY, "<sleepy>/suspend.py", "_sleepy_suspend")?;
-    drop(snapshot_module);
-    let resuming = match &launch.resume {
-        Some(file) => match prepare_resume(py, &suspend, file, rewriting.as_ref()) {
-            Ok(r) => Some(r),
-            Err(message) => {
-                channel.send(&AgentMessage::LaunchFailed {
-                    message,
-                    exit_code: 2,
-                })?;
-                return Ok(2);
-            }
-        },
+    // Suspend and resume load pickle and friends: only when a resume needs them now (the
+    // program must find sys.modules as python3 leaves it, e.g. to import pure-Python pickle).
+    let suspend = match &launch.resume {
+        Some(_) => Some(load_suspend_modules(py).map_err(py_err)?),
         None => None,
+    };
+    let resuming = match (&launch.resume, &suspend) {
+        (Some(file), Some(suspend)) => {
+            match prepare_resume(py, suspend, file, rewriting.as_ref()) {
+                Ok(r) => Some(r),
+                Err(message) => {
+                    channel.send(&AgentMessage::LaunchFailed {
+                        message,
+                        exit_code: 2,
+                    })?;
+                    return Ok(2);
+                }
+            }
+        }
+        _ => None,
     };
 
     let code = if path_entry || resuming.is_some() {
@@ -386,7 +390,7 @@ fn run_program(
         project: project.unbind(),
         project_root: root,
         rewriting: rewriting.map(Bound::unbind),
-        suspend: Some(suspend.unbind()),
+        suspend: suspend.map(Bound::unbind),
     };
     // Ctrl-C in the front end arrives as a signal whose Python-level handler runs on the main
     // thread at its next bytecode boundary (or interrupts a blocking system call).
@@ -544,6 +548,17 @@ fn run_program(
 
 /// A saved frame to rebuild: qualname, file, first line, saved line, locals.
 type SavedFrameSpec = (String, String, i32, i32, Py<PyAny>);
+
+/// The state pickler and the agent's side of suspend/resume (sleepy_snapshot.py,
+/// sleepy_suspend.py), loaded the first time they are needed.
+pub(crate) fn load_suspend_modules(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+    let load = |source: &str, file: &str, name: &str| {
+        load_module(py, source, file, name)
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
+    };
+    load(SNAPSHOT_PY, "<sleepy>/snapshot.py", "_sleepy_snapshot")?;
+    load(SUSPEND_PY, "<sleepy>/suspend.py", "_sleepy_suspend")
+}
 
 struct Resumed {
     frames: Vec<SavedFrameSpec>,

@@ -156,9 +156,19 @@ def _make_module(name, file):
     return module
 
 
+_POST_MORTEM = (
+    "this is a post-mortem snapshot (the program had ended with an uncaught exception): "
+    "`sleepy inspect` shows it; it cannot be resumed"
+)
+
+
 def prepare(payload, rewriting=None):
     """Rebuilds the program's modules from ``payload``; returns ``(frames, main_code, tick)``
     with each frame as ``(qualname, filename, firstlineno, line, locals)``."""
+    # A post-mortem file is refused from its plain-data head, before anything of the program's
+    # is unpickled (unpickling can run the program's code).
+    if snapshot.summary(payload)["extra"].get("post_mortem"):
+        raise snapshot.CannotResume(_POST_MORTEM)
     restored = snapshot.restore(payload, _make_module)
     for name, module in restored.get("modules", {}).items():
         # A module knows its own name, whatever its saved globals held.
@@ -168,10 +178,7 @@ def prepare(payload, rewriting=None):
         for filename, markers in extra.get("markers", {}).items():
             rewriting.markers.setdefault(filename, {}).update(markers)
     if extra.get("post_mortem"):
-        raise snapshot.CannotResume(
-            "this is a post-mortem snapshot (the program had ended with an uncaught exception): "
-            "`sleepy inspect` shows it; it cannot be resumed"
-        )
+        raise snapshot.CannotResume(_POST_MORTEM)
     frames = [
         (f["qualname"], f["filename"], int(f["firstlineno"]), int(f["line"]), f["locals"])
         for f in restored["frames"]

@@ -251,6 +251,26 @@ impl Tracer {
                 self.notice(Some(py), text);
                 None
             }
+            Written::Failed(why) if reason == Reason::Quota => {
+                // The quota stays used: keep the request and try again at the next lines (a
+                // generator the loop takes items from, say, is gone once the loop ends), saying
+                // why only once, not at every line.
+                self.suspend_check = self.tick + 1;
+                let state = self.suspend.as_deref_mut()?;
+                let pending = state.pending.as_mut()?;
+                if pending.reported {
+                    return None;
+                }
+                pending.reported = true;
+                self.notice(
+                    Some(py),
+                    format!(
+                        "cannot suspend to {} yet: {why}\nthe program goes on running and suspends at the first point where it can",
+                        path.display()
+                    ),
+                );
+                None
+            }
             Written::Failed(why) => {
                 let state = self.suspend.as_deref_mut()?;
                 state.pending = None;
@@ -261,7 +281,7 @@ impl Tracer {
                         .map(|ms| now + Duration::from_millis(ms));
                 }
                 self.suspend_check = self.next_suspend_check();
-                let fatal = matches!(reason, Reason::Quota | Reason::Sigterm);
+                let fatal = reason == Reason::Sigterm;
                 self.notice(
                     Some(py),
                     format!(
@@ -355,8 +375,9 @@ impl Tracer {
         reason: Reason,
         path: &std::path::Path,
     ) -> Written {
-        let Some(glue) = self.helpers.suspend.as_ref().map(|g| g.bind(py).clone()) else {
-            return Written::Failed("suspend is not available in this session".into());
+        let glue = match self.glue(py) {
+            Ok(g) => g,
+            Err(e) => return Written::Failed(format!("sleepy could not load its pickler: {e}")),
         };
         let project = self.helpers.project.bind(py);
         let reasons = glue
@@ -392,7 +413,7 @@ impl Tracer {
         exc: &Bound<'_, PyAny>,
         description: &str,
     ) -> Option<String> {
-        let glue = self.helpers.suspend.as_ref()?.bind(py).clone();
+        let glue = self.glue(py).ok()?;
         let path = self
             .suspend
             .as_deref()
@@ -571,6 +592,16 @@ impl Tracer {
             },
             None => u64::MAX,
         }
+    }
+
+    /// The suspend helpers, loaded the first time (see `agent::load_suspend_modules`).
+    fn glue<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(g) = &self.helpers.suspend {
+            return Ok(g.bind(py).clone().into_any());
+        }
+        let module = crate::agent::load_suspend_modules(py)?;
+        self.helpers.suspend = Some(module.clone().unbind());
+        Ok(module.into_any())
     }
 
     /// Any other stop ends a `suspend next` still looking for its safe point.
