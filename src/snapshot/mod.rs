@@ -181,7 +181,16 @@ pub fn write(path: &Path, header: &Header, payload: &[u8]) -> Result<(), Snapsho
         .unwrap_or_else(|| "snapshot".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        // A snapshot holds the program's data (its variables, what it read): the owner's only.
+        let mut file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?
+        };
         file.write_all(MAGIC)?;
         serde_json::to_writer(&mut file, header).map_err(std::io::Error::other)?;
         file.write_all(b"\n")?;
@@ -312,8 +321,11 @@ mod tests {
         let s = read(&path, "3.11.2").unwrap();
         assert_eq!(s.header, header());
         assert_eq!(s.payload, b"payload");
-        // No temporary file is left behind.
+        // No temporary file is left behind, and only the owner may read it.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]
