@@ -50,6 +50,9 @@ options:
   --checkpoint-every DURATION
                     (run) write the snapshot every DURATION and go on running
   --dump-on-crash   (run) an uncaught exception leaves a post-mortem snapshot file
+  --key FILE        the key snapshots are signed and checked with (default:
+                    ~/.config/sleepy/snapshot.key, made on first use): copy it to resume
+                    a snapshot on another machine
   -h, --help        show this help
   -V, --version     show sleepy's version and the Python it embeds";
 
@@ -86,6 +89,8 @@ pub struct Options {
     pub line_mode: bool,
     /// Resume the program saved in this snapshot file (`sleepy resume FILE`).
     pub resume: Option<PathBuf>,
+    /// `--key FILE`: the snapshot key (for moving snapshots between machines).
+    pub key: Option<PathBuf>,
     /// `--quota`, `--checkpoint`, `--checkpoint-every`, `--dump-on-crash`.
     pub suspend: SuspendOptions,
 }
@@ -191,6 +196,7 @@ pub enum Invocation {
     /// `sleepy inspect FILE`: print a snapshot's header, stack and locals.
     Inspect {
         file: PathBuf,
+        key: Option<PathBuf>,
     },
 }
 
@@ -232,18 +238,27 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
         }
         Some(a) if a == "inspect" => {
             rest.next();
-            let file = rest
-                .next()
-                .ok_or_else(|| UsageError("inspect needs a snapshot file".into()))?;
-            if let Some(extra) = rest.next() {
-                return Err(UsageError(format!(
-                    "inspect takes one file, not also {}",
-                    extra.to_string_lossy()
-                )));
+            let mut file = None;
+            let mut key = None;
+            while let Some(arg) = rest.next() {
+                let text = arg.to_string_lossy();
+                if text == "--key" {
+                    let v = rest
+                        .next()
+                        .ok_or_else(|| UsageError("--key needs a value".into()))?;
+                    key = Some(abspath(Path::new(v), cwd));
+                } else if let Some(v) = text.strip_prefix("--key=") {
+                    key = Some(abspath(Path::new(v), cwd));
+                } else if file.is_none() {
+                    file = Some(abspath(Path::new(arg), cwd));
+                } else {
+                    return Err(UsageError(format!(
+                        "inspect takes one file, not also {text}"
+                    )));
+                }
             }
-            return Ok(Invocation::Inspect {
-                file: abspath(Path::new(file), cwd),
-            });
+            let file = file.ok_or_else(|| UsageError("inspect needs a snapshot file".into()))?;
+            return Ok(Invocation::Inspect { file, key });
         }
         _ => {}
     }
@@ -337,6 +352,10 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
                 options.suspend.every_ms = Some(duration_ms("--checkpoint-every", &v)?);
             }
             "--dump-on-crash" if run => options.suspend.dump_on_crash = true,
+            "--key" => {
+                let v = value("--key", inline.as_deref(), &mut rest)?;
+                options.key = Some(abspath(Path::new(&v), cwd));
+            }
             "--theme" if !run => {
                 options.theme = Some(value("--theme", inline.as_deref(), &mut rest)?)
             }
@@ -403,6 +422,7 @@ fn parse_resume(args: Vec<OsString>, cwd: &Path) -> Result<Invocation, UsageErro
                 let takes_value = matches!(
                     text.as_str(),
                     "--quota"
+                        | "--key"
                         | "--quota-ticks"
                         | "--checkpoint"
                         | "--checkpoint-every"

@@ -44,7 +44,12 @@ fn main() -> ExitCode {
             commands: batch,
         })),
         Invocation::Run { program, options } => report(sleepy::run::run(program, options)),
-        Invocation::Inspect { file } => match sleepy::snapshot::read_any(&file) {
+        Invocation::Inspect { file, key } => match sleepy::snapshot::read_any(
+            &file,
+            sleepy::snapshot::Key::load_or_create(key.as_deref())
+                .ok()
+                .as_ref(),
+        ) {
             Ok(snapshot) => {
                 for line in sleepy::snapshot::describe(&file, &snapshot) {
                     println!("{line}");
@@ -73,7 +78,8 @@ fn resume(
     mut options: sleepy::cli::Options,
     batch: Option<sleepy::cli::CommandSource>,
 ) -> anyhow::Result<i32> {
-    let snapshot = sleepy::snapshot::read(&file, sleepy::agent::interpreter::BUILD_VERSION)?;
+    let key = sleepy::snapshot::Key::load_or_create(options.key.as_deref())?;
+    let snapshot = sleepy::snapshot::read(&file, sleepy::agent::interpreter::BUILD_VERSION, &key)?;
     let p = &snapshot.header.program;
     let target = if p.kind == "module" {
         sleepy::protocol::Target::Module {

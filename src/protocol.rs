@@ -62,6 +62,9 @@ pub struct Launch {
     /// Resume the program saved in this snapshot file instead of starting it.
     #[serde(default)]
     pub resume: Option<PathBuf>,
+    /// The key snapshots are signed and checked with (`--key FILE`; else the user's own).
+    #[serde(default)]
+    pub key: Option<PathBuf>,
 }
 
 /// `sleepy run --quota / --checkpoint / --checkpoint-every / --dump-on-crash`.

@@ -50,6 +50,7 @@ fn start(dir: &Path, source: &str) -> (Debugger, Collect) {
         }),
         suspend: None,
         resume: None,
+        key: None,
     };
     let io = ProgramIo::Terminal {
         rows: 24,

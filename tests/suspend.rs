@@ -451,20 +451,34 @@ fn a_snapshot(d: &Path) -> Vec<u8> {
 fn another_python_minor_version_is_refused_naming_both() {
     let dir = setup(&["suspend_nested.py"]);
     let d = dir.path();
-    let bytes = a_snapshot(d);
-    let text = String::from_utf8_lossy(&bytes);
+    // A key of the test's own, given with --key both ways, so that the test can sign a file
+    // as another sleepy would.
+    let key_path = d.join("test.key");
+    std::fs::write(&key_path, [42u8; 32]).unwrap();
+    let key_arg = key_path.to_str().unwrap();
+    let out = sleepy_in(
+        d,
+        &[
+            "run",
+            "--key",
+            key_arg,
+            "--quota-ticks",
+            "40",
+            "suspend_nested.py",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let key = sleepy::snapshot::Key::load_or_create(Some(&key_path)).unwrap();
+    let good = d.join("suspend_nested.sleepy");
+    let snap = sleepy::snapshot::read_any(&good, Some(&key)).unwrap();
+    assert!(snap.signed);
     let here = env!("SLEEPY_PYTHON_VERSION"); // major.minor
-    let key = "\"python\":\"";
-    let at = text.find(key).expect("python in the header") + key.len();
-    let end = at + text[at..].find('"').unwrap();
-    let wrote = &text[at..end];
-    assert!(wrote.starts_with(&format!("{here}.")), "{wrote}");
+    assert!(snap.header.python.starts_with(&format!("{here}.")));
     let other = if here == "3.12" { "3.13.1" } else { "3.12.1" };
-    let mut changed = bytes[..at].to_vec();
-    changed.extend_from_slice(other.as_bytes());
-    changed.extend_from_slice(&bytes[end..]);
-    std::fs::write(d.join("other.sleepy"), &changed).unwrap();
-    let out = sleepy_in(d, &["resume", "other.sleepy", "--run"]);
+    let mut header = snap.header.clone();
+    header.python = other.to_string();
+    sleepy::snapshot::write(&d.join("other.sleepy"), &header, &snap.payload, &key).unwrap();
+    let out = sleepy_in(d, &["resume", "--key", key_arg, "other.sleepy", "--run"]);
     assert_ne!(out.code, Some(0));
     assert_eq!(out.stdout, "");
     assert!(
@@ -478,16 +492,33 @@ fn another_python_minor_version_is_refused_naming_both() {
         out.stderr
     );
     // In the debugger too, and `inspect` still reads it (it runs nothing).
-    let out = sleepy_in(d, &["resume", "other.sleepy", "--batch", "-"]);
+    let out = sleepy_in(
+        d,
+        &["resume", "--key", key_arg, "other.sleepy", "--batch", "-"],
+    );
     assert_ne!(out.code, Some(0));
     assert!(
         out.stderr.contains(&format!("Python {other}")),
         "{}",
         out.stderr
     );
-    let shown = sleepy_in(d, &["inspect", "other.sleepy"]);
+    let shown = sleepy_in(d, &["inspect", "--key", key_arg, "other.sleepy"]);
     assert_eq!(shown.code, Some(0), "{}", shown.stderr);
     assert!(shown.stdout.contains(&format!("Python {other}")));
+    assert!(
+        shown.stdout.contains("signature: valid"),
+        "{}",
+        shown.stdout
+    );
+    // Without the key the same file is refused before anything is loaded.
+    let out = sleepy_in(d, &["resume", "suspend_nested.sleepy", "--run"]);
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr
+            .contains("is not signed with this machine's snapshot key"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -495,24 +526,21 @@ fn truncated_garbage_and_missing_files_are_refused_clearly() {
     let dir = setup(&["suspend_nested.py"]);
     let d = dir.path();
     let bytes = a_snapshot(d);
-    let newline = bytes.iter().position(|b| *b == b'\n').unwrap();
-    let header_end = newline
-        + 1
-        + bytes[newline + 1..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .unwrap();
-    std::fs::write(d.join("head.sleepy"), &bytes[..header_end - 10]).unwrap();
-    std::fs::write(d.join("body.sleepy"), &bytes[..header_end + 200]).unwrap();
-    std::fs::write(d.join("empty.sleepy"), &bytes[..header_end + 1]).unwrap();
+    let first = bytes.iter().position(|b| *b == b'\n').unwrap();
+    let second = first + 1 + bytes[first + 1..].iter().position(|b| *b == b'\n').unwrap();
+    std::fs::write(d.join("head.sleepy"), &bytes[..second - 10]).unwrap();
+    std::fs::write(d.join("body.sleepy"), &bytes[..bytes.len() - 200]).unwrap();
+    // No signature line: the magic line, then the rest without its signature.
+    let unsigned = [&bytes[..first + 1], &bytes[second + 1..]].concat();
+    std::fs::write(d.join("unsigned.sleepy"), &unsigned).unwrap();
     std::fs::write(d.join("garbage.sleepy"), b"print('hello')\n").unwrap();
     let cases = [
-        ("head.sleepy", "is damaged: its header is cut short"),
-        ("body.sleepy", "cannot resume"),
-        ("empty.sleepy", "is damaged: it holds no program state"),
+        ("head.sleepy", "is damaged: its signature line"),
+        ("body.sleepy", "is damaged: it is truncated"),
+        ("unsigned.sleepy", "is damaged: it is not signed"),
         (
             "garbage.sleepy",
-            "is not a sleepy snapshot file (it does not start with \"SLEEPY-SNAPSHOT 1\")",
+            "is not a sleepy snapshot file (it does not start with \"SLEEPY-SNAPSHOT 2\")",
         ),
         ("missing.sleepy", "cannot read"),
     ];
@@ -529,6 +557,35 @@ fn truncated_garbage_and_missing_files_are_refused_clearly() {
     let out = sleepy_in(d, &["inspect", "garbage.sleepy"]);
     assert_ne!(out.code, Some(0));
     assert!(out.stderr.contains("is not a sleepy snapshot file"));
+}
+
+#[test]
+fn a_tampered_file_is_refused_and_runs_no_code() {
+    let program = "suspend_trap.py";
+    let dir = setup(&[program]);
+    let d = dir.path();
+    let out = batch_in_within(d, "b 29\nc\nsuspend t.sleepy\nq\n", &[program], LIMIT);
+    assert!(out.stdout.contains("Suspended to "), "{}", out.stdout);
+    let file = d.join("t.sleepy");
+    let mut bytes = std::fs::read(&file).unwrap();
+    // One byte of the payload changed, length kept.
+    let last = bytes.len() - 5;
+    bytes[last] ^= 0x20;
+    std::fs::write(d.join("tampered.sleepy"), &bytes).unwrap();
+    let out = sleepy_in(d, &["resume", "tampered.sleepy", "--run"]);
+    assert_ne!(out.code, Some(0));
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("is not signed with this machine's snapshot key")
+            && out.stderr.contains("Nothing in it was loaded"),
+        "{}",
+        out.stderr
+    );
+    assert!(!d.join("MARKER").exists(), "the tampered payload ran code");
+    let shown = sleepy_in(d, &["inspect", "tampered.sleepy"]);
+    assert!(shown.stdout.contains("NOT VALID"), "{}", shown.stdout);
+    assert!(!d.join("MARKER").exists());
 }
 
 // =================================================================================================

@@ -339,7 +339,7 @@ fn run_program(
     };
     let resuming = match (&launch.resume, &suspend) {
         (Some(file), Some(suspend)) => {
-            match prepare_resume(py, suspend, file, rewriting.as_ref()) {
+            match prepare_resume(py, suspend, file, rewriting.as_ref(), launch.key.as_deref()) {
                 Ok(r) => Some(r),
                 Err(message) => {
                     channel.send(&AgentMessage::LaunchFailed {
@@ -572,9 +572,11 @@ fn prepare_resume(
     suspend: &Bound<'_, PyModule>,
     file: &std::path::Path,
     rewriting: Option<&Bound<'_, PyAny>>,
+    key: Option<&std::path::Path>,
 ) -> Result<Resumed, String> {
     let here = python_version(py);
-    let snap = crate::snapshot::read(file, &here).map_err(|e| e.to_string())?;
+    let key = crate::snapshot::Key::load_or_create(key).map_err(|e| e.to_string())?;
+    let snap = crate::snapshot::read(file, &here, &key).map_err(|e| e.to_string())?;
     let payload = pyo3::types::PyBytes::new(py, &snap.payload);
     let prepared = suspend
         .getattr("prepare")
@@ -625,6 +627,7 @@ fn program_info(py: Python<'_>, launch: &Launch) -> tracer::ProgramInfo {
         },
         default_path,
         python: python_version(py),
+        key: launch.key.clone(),
     }
 }
 

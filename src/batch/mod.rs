@@ -168,6 +168,7 @@ pub fn launch_spec(program: &Program, options: &Options) -> Launch {
             }),
         suspend: None,
         resume: options.resume.clone(),
+        key: options.key.clone(),
     }
 }
 

@@ -88,6 +88,16 @@ def user_modules(project):
     return mods
 
 
+def module_files(project):
+    """The source files of the program's modules (for the snapshot's header)."""
+    files = []
+    for module in user_modules(project).values():
+        file = getattr(module, "__file__", None)
+        if file and file.endswith(".py") and file not in files:
+            files.append(file)
+    return files
+
+
 def capture(frame, project, extra, rewriting=None):
     """``(payload, stack)``: the pickled state of the program stopped at ``frame``'s line event,
     and for the file's header each frame's ``(qualname, file, line, locals)`` with locals as

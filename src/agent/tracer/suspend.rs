@@ -80,6 +80,8 @@ pub struct ProgramInfo {
     pub program: SavedProgram,
     pub default_path: PathBuf,
     pub python: String,
+    /// `--key FILE`, else the user's own key.
+    pub key: Option<PathBuf>,
 }
 
 /// A frame of the saved stack, waiting to be rebuilt.
@@ -490,8 +492,26 @@ impl Tracer {
                 return Written::Failed(format!("saving the program's state failed: {value}"));
             }
         };
+        // The sources of the program's modules, so that a resume against changed code is
+        // refused before anything is loaded.
+        let files: Vec<String> = glue
+            .getattr("module_files")
+            .and_then(|f| f.call1((project,)))
+            .and_then(|r| r.extract())
+            .unwrap_or_default();
+        let sources: Vec<(String, String)> = files
+            .into_iter()
+            .filter_map(|f| {
+                let hash = snapshot::file_hash(std::path::Path::new(&f)).ok()?;
+                Some((f, hash))
+            })
+            .collect();
         let Some(info) = self.program_info.as_ref() else {
             return Written::Failed("the program's description is missing".into());
+        };
+        let key = match snapshot::Key::load_or_create(info.key.as_deref()) {
+            Ok(k) => k,
+            Err(e) => return Written::Failed(e.to_string()),
         };
         let created = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -515,8 +535,9 @@ impl Tracer {
                 })
                 .collect(),
             exception,
+            sources,
         };
-        match snapshot::write(path, &header, &payload) {
+        match snapshot::write(path, &header, &payload, &key) {
             Ok(()) => Written::Done {
                 tick: self.tick,
                 path: path.to_path_buf(),
