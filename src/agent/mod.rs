@@ -461,6 +461,11 @@ fn run_program(
     if kind == "ok" || kind == "exit" {
         tracer::with(|t| t.scan_ended());
     }
+    if let Some(text) = tracer::with(|t| t.unfinished_suspend()).flatten() {
+        tracer::with(|t| {
+            let _ = t.channel().send(&AgentMessage::Notice { text, sync: 0 });
+        });
+    }
 
     let mut exception = None;
     let mut signal = None;

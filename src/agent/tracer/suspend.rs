@@ -625,6 +625,20 @@ impl Tracer {
         Ok(module.into_any())
     }
 
+    /// At the end of the run: a suspend that never found its safe point, said once.
+    pub fn unfinished_suspend(&mut self) -> Option<String> {
+        let pending = self.suspend.as_deref_mut()?.pending.take()?;
+        let why = match pending.reason {
+            Reason::Quota => "the quota was used",
+            Reason::Every => "a periodic snapshot was due",
+            Reason::Sigterm => "SIGTERM asked for a suspend",
+            Reason::Command => "`suspend next` was waiting",
+        };
+        Some(format!(
+            "{why}, but the program ended before a safe point came: no snapshot was written"
+        ))
+    }
+
     /// Any other stop ends a `suspend next` still looking for its safe point.
     pub(super) fn cancel_suspend_next(&mut self) -> bool {
         let Some(state) = self.suspend.as_deref_mut() else {
