@@ -864,3 +864,71 @@ fn a_time_quota_chains_rounds_to_the_same_output() {
     pretty_assertions::assert_eq!(got.stdout, expected.stdout, "{}", got.stderr);
     assert_eq!(got.code, Some(0), "{}", got.stderr);
 }
+
+// =================================================================================================
+// A kill in the middle of a write
+// =================================================================================================
+
+/// The agent of a `sleepy run` (the front end's only child).
+fn agent_of(front_end: u32) -> Option<i32> {
+    let children =
+        std::fs::read_to_string(format!("/proc/{front_end}/task/{front_end}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
+/// SIGKILL while periodic snapshots are being written, again and again: the file is always
+/// either absent (no snapshot finished yet) or a whole, signed, resumable snapshot, never a
+/// torn one, and no temporary file is taken for it.
+#[test]
+fn a_kill_during_periodic_snapshots_never_leaves_a_broken_file() {
+    let program = "suspend_big.py";
+    let dir = setup(&[program]);
+    let d = dir.path();
+    let file = d.join("ck.sleepy");
+    // Kill points spread over the run, the same on every run of the test.
+    let waits_ms = [1200u64, 1650, 2100, 1400, 2500, 1900];
+    let mut valid_seen = 0;
+    for wait in waits_ms {
+        let mut child = sleepy()
+            .args([
+                "run",
+                "--checkpoint",
+                "ck.sleepy",
+                "--checkpoint-every",
+                "100ms",
+                program,
+            ])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(wait));
+        if let Some(agent) = agent_of(child.id()) {
+            // SAFETY: kill(2) on the agent of the sleepy this test started.
+            unsafe { libc::kill(agent, libc::SIGKILL) };
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if file.exists() {
+            let shown = sleepy_in(d, &["inspect", "ck.sleepy"]);
+            assert_eq!(
+                shown.code,
+                Some(0),
+                "killed after {wait} ms: {}",
+                shown.stderr
+            );
+            assert!(
+                shown.stdout.contains("signature: valid"),
+                "killed after {wait} ms: {}",
+                shown.stdout
+            );
+            valid_seen += 1;
+        }
+    }
+    assert!(valid_seen > 0, "no snapshot was ever written");
+    // The last good snapshot resumes and the program finishes with the right end.
+    let out = sleepy_in(d, &["resume", "ck.sleepy", "--run"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.ends_with("done 300000\n"), "{}", out.stdout);
+}
