@@ -32,43 +32,13 @@ fn main() {
         config.version().major,
         config.version().minor
     );
-    // The names of `agent::replay::INTERPOSED` (a unit test there keeps the lists equal). Only the
-    // sleepy binary embeds CPython; tests call the definitions directly, without the export.
-    for name in [
-        "read",
-        "readv",
-        "pread64",
-        "recv",
-        "write",
-        "writev",
-        "pwrite64",
-        "send",
-        "clock_gettime",
-        "gettimeofday",
-        "time",
-        "getrandom",
-        "clock_nanosleep",
-        "nanosleep",
-        "open",
-        "open64",
-        "openat",
-        "openat64",
-        "unlink",
-        "unlinkat",
-        "rename",
-        "renameat",
-        "mkdir",
-        "mkdirat",
-        "rmdir",
-        "fork",
-        "vfork",
-        "posix_spawn",
-        "posix_spawnp",
-        "system",
-        "pthread_create",
-    ] {
+    // The functions `agent::replay` defines (src/agent/interposed.rs is that module's list too).
+    // Only the sleepy binary embeds CPython; tests call the definitions directly, without the export.
+    let interposed: &[&str] = include!("src/agent/interposed.rs");
+    for name in interposed {
         println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol={name}");
     }
     println!("cargo:rerun-if-env-changed=PYO3_PYTHON");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/agent/interposed.rs");
 }

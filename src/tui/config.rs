@@ -408,7 +408,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The 1-based line of a byte offset: toml reports byte offsets, the user counts lines.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
@@ -418,7 +418,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// toml's messages can span lines (expected tokens on their own line); a warning is one line.
-fn one_line(message: &str) -> String {
+pub(super) fn one_line(message: &str) -> String {
     message
         .lines()
         .map(str::trim)

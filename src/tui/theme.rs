@@ -15,6 +15,8 @@ use syntect::highlighting::{
     Color as SyntaxColor, FontStyle, Style as SyntaxStyle, Theme as SyntaxTheme, ThemeSet,
 };
 use toml::Spanned;
+
+use super::config::{line_of, one_line};
 use toml::de::{DeTable, DeValue};
 
 /// The theme every missing key falls back to.
@@ -601,25 +603,6 @@ fn parse_file(text: &str, file: &str) -> Result<Parsed, ThemeError> {
         }
     }
     Ok(parsed)
-}
-
-/// The 1-based line of a byte offset, for messages about a file the user edits.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// " (did you mean `x`?)" when a known key is one or two edits away from a typo.

@@ -393,15 +393,15 @@ impl Tracer {
                     return self.restore_line(py, frame, line);
                 }
                 self.tick += 1;
-                if self.tick >= self.attention
-                    && let Some(handled) = self.on_attention(py, frame)
-                {
-                    return handled;
-                }
-                if self.tick >= self.suspend_check
-                    && let Some(handled) = self.on_suspend_check(py, frame)
-                {
-                    return handled;
+                if self.tick >= self.attention {
+                    if self.tick >= self.suspend_check
+                        && let Some(handled) = self.on_suspend_check(py, frame)
+                    {
+                        return handled;
+                    }
+                    if let Some(handled) = self.on_attention(py, frame) {
+                        return handled;
+                    }
                 }
                 if self.quiet {
                     return None;

@@ -129,7 +129,7 @@ impl Tracer {
             started_tick: self.tick,
             pending: None,
         }));
-        self.suspend_check = self.next_suspend_check();
+        self.set_suspend_check(self.next_suspend_check());
     }
 
     pub fn dump_on_crash(&self) -> bool {
@@ -188,7 +188,7 @@ impl Tracer {
                     })
                 }
                 None => {
-                    self.suspend_check = self.next_suspend_check();
+                    self.set_suspend_check(self.next_suspend_check());
                     return None;
                 }
             }
@@ -206,7 +206,7 @@ impl Tracer {
                 .last_check
                 .is_some_and(|t| now.duration_since(t) < CHECK_SPACING)
         {
-            self.suspend_check = tick + 1;
+            self.set_suspend_check(tick + 1);
             return None;
         }
         pending.last_check = Some(now);
@@ -217,11 +217,11 @@ impl Tracer {
             Written::Done { tick, path } => {
                 let state = self.suspend.as_deref_mut()?;
                 state.pending = None;
-                self.suspend_check = self.next_suspend_check();
+                self.set_suspend_check(self.next_suspend_check());
                 Some(self.after_written(py, frame_obj, reason, tick, path))
             }
             Written::NotSafe(reasons) => {
-                self.suspend_check = self.tick + 1;
+                self.set_suspend_check(self.tick + 1);
                 let state = self.suspend.as_deref_mut()?;
                 let pending = state.pending.as_mut()?;
                 if now.duration_since(pending.since) < PATIENCE || pending.reported {
@@ -248,7 +248,7 @@ impl Tracer {
                         .plan
                         .every_ms
                         .map(|ms| now + Duration::from_millis(ms));
-                    self.suspend_check = self.next_suspend_check();
+                    self.set_suspend_check(self.next_suspend_check());
                 }
                 self.notice(Some(py), text);
                 None
@@ -257,7 +257,7 @@ impl Tracer {
                 // The quota stays used: keep the request and try again at the next lines (a
                 // generator the loop takes items from, say, is gone once the loop ends), saying
                 // why only once, not at every line.
-                self.suspend_check = self.tick + 1;
+                self.set_suspend_check(self.tick + 1);
                 let state = self.suspend.as_deref_mut()?;
                 let pending = state.pending.as_mut()?;
                 if pending.reported {
@@ -282,7 +282,7 @@ impl Tracer {
                         .every_ms
                         .map(|ms| now + Duration::from_millis(ms));
                 }
-                self.suspend_check = self.next_suspend_check();
+                self.set_suspend_check(self.next_suspend_check());
                 let fatal = reason == Reason::Sigterm;
                 self.notice(
                     Some(py),
@@ -588,7 +588,7 @@ impl Tracer {
                     last_code: 0,
                     reported: false,
                 });
-                self.suspend_check = self.tick + 1;
+                self.set_suspend_check(self.tick + 1);
                 let _ = reasons;
                 Err((String::new(), true))
             }
@@ -601,6 +601,13 @@ impl Tracer {
             )),
             Written::Failed(why) => Err((format!("Cannot suspend: {why}"), false)),
         }
+    }
+
+    /// Sets the next suspend check and folds it into `attention`, so that a line event keeps
+    /// paying a single comparison for everything that is not a plain tick.
+    fn set_suspend_check(&mut self, tick: u64) {
+        self.suspend_check = tick;
+        self.refresh_attention();
     }
 
     /// The next tick to look at the clock and the quotas.
@@ -849,7 +856,7 @@ impl Tracer {
         if let Some(state) = self.suspend.as_deref_mut() {
             state.started_tick = tick;
             state.started = Instant::now();
-            self.suspend_check = self.next_suspend_check();
+            self.set_suspend_check(self.next_suspend_check());
         }
         if matches!(self.run_mode, crate::protocol::RunMode::Debug) {
             return self.stop_live(

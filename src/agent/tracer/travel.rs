@@ -157,7 +157,7 @@ impl Tracer {
     }
 
     pub(super) fn refresh_attention(&mut self) {
-        self.attention = match self.tt.as_deref() {
+        let travel = match self.tt.as_deref() {
             None => u64::MAX,
             Some(tt) if tt.scan.is_some() => 0,
             Some(tt) => {
@@ -171,6 +171,8 @@ impl Tracer {
                 tt.goal.unwrap_or(u64::MAX).min(check)
             }
         };
+        // A due suspend check (see suspend.rs) shares the same threshold.
+        self.attention = travel.min(self.suspend_check);
         self.scanning = self.tt.as_deref().is_some_and(|tt| tt.scan.is_some());
     }
 
