@@ -65,6 +65,10 @@ class Project:
         # like CPython's own test modules) must not hide the project itself.
         self.library = sorted(p for p in library if not _is_within(self.root, p))
         self._cache = {}
+        # The agent makes one Project per run; resolve_location (which gets only the root)
+        # finds it here to refuse breakpoints in code that is never traced.
+        global _project
+        _project = self
 
     def is_user(self, filename, module_name):
         key = (filename, module_name)
@@ -85,11 +89,52 @@ class Project:
                 return True
         if filename.startswith("<"):
             return False
-        if path == self.main_file:
+        if path == self.main_file or module_name == "__main__":
+            # The module run as __main__ is the program's entry point wherever it lives:
+            # `sleepy -m pytest` runs pytest's __main__ from site-packages, and without this
+            # the debugger would never stop before the tests had run (pdb -m stops there too).
             return True
         if not _is_within(path, self.root):
             return False
         return not any(_is_within(path, lib) for lib in self.library)
+
+
+_project = None
+
+
+def _module_name_of(path):
+    """The module name ``path`` is (or would be) imported as: from ``sys.modules``, else from
+    the ``sys.path`` entry it lies under."""
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and canonical(file) == path:
+            return name
+    for entry in sys.path:
+        if not isinstance(entry, str) or not entry:
+            continue
+        base = os.path.realpath(entry)
+        if _is_within(path, base) and path != base:
+            parts = os.path.splitext(os.path.relpath(path, base))[0].split(os.sep)
+            if parts[-1] == "__init__":
+                parts.pop()
+            if parts and all(p.isidentifier() for p in parts):
+                return ".".join(parts)
+    return None
+
+
+def _untraced(path, project_root):
+    """Why a breakpoint in ``path`` would never stop (it is not the program's code), or None."""
+    project = _project
+    if project is None or project.root != os.path.realpath(project_root or "."):
+        return None
+    name = _module_name_of(path)
+    if project.is_user(path, name):
+        return None
+    what = "--trace %s" % name if name else "--trace '%s'" % path
+    return (
+        "%s is not the program's code (library code runs untraced, so a breakpoint there would "
+        "never stop): run sleepy with %s to debug it" % (path, what)
+    )
 
 
 def describe_code(project, rewriting, code, module_name):
@@ -473,6 +518,9 @@ def resolve_location(frame, location, project_root):
         return False, "Cannot read Python code from %s" % path
     if funcname is None and line not in lines:
         return False, _describe_gap(path, line, lines)
+    untraced = _untraced(path, project_root)
+    if untraced:
+        return False, untraced
     return True, (path, line, funcname)
 
 
