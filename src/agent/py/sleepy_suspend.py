@@ -55,6 +55,14 @@ def check(frame, project):
         return _is_user(project, code)
 
     reasons = list(snapshot.check_stack(frames, is_user_code))
+    if reasons and _event_loop_running():
+        # The frame-by-frame reasons below are all true, but this is the one a user can act on.
+        reasons.insert(
+            0,
+            "asyncio's event loop is running: its tasks and coroutines can't be saved, so the "
+            "program can be suspended only outside the loop (between two asyncio.run() calls, "
+            "say)",
+        )
     for f in frames:
         shared = [n for n in f.f_code.co_cellvars if n in f.f_locals]
         if shared and f.f_locals is not f.f_globals:
@@ -71,6 +79,15 @@ def check(frame, project):
                 )
             )
     return reasons
+
+
+def _event_loop_running():
+    # Only a program that imported asyncio can be running its loop: never import it here.
+    aio = sys.modules.get("asyncio")
+    try:
+        return aio is not None and aio.events._get_running_loop() is not None
+    except Exception:  # noqa: BLE001 - a partly imported or replaced asyncio: no summary
+        return False
 
 
 def user_modules(project):
