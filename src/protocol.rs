@@ -65,6 +65,11 @@ pub struct Launch {
     /// The key snapshots are signed and checked with (`--key FILE`; else the user's own).
     #[serde(default)]
     pub key: Option<PathBuf>,
+    /// The program's terminal output ends up as plain text (a batch transcript on a pipe or a
+    /// file): CPython 3.13+ must not colour its tracebacks, as it would not for python3 writing
+    /// to a pipe, even though the program writes to a pseudo-terminal.
+    #[serde(default)]
+    pub plain_output: bool,
 }
 
 /// `sleepy run --quota / --checkpoint / --checkpoint-every / --dump-on-crash`.

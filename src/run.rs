@@ -65,6 +65,7 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
         suspend: suspend_plan(&program, &options),
         resume: options.resume.clone(),
         key: options.key.clone(),
+        plain_output: false,
     };
     // `--time-travel`: checkpoints are kept within the budget, as in a debugging session, and
     // dropped at the end.

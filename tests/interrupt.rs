@@ -51,6 +51,7 @@ fn start(dir: &Path, source: &str) -> (Debugger, Collect) {
         suspend: None,
         resume: None,
         key: None,
+        plain_output: false,
     };
     let io = ProgramIo::Terminal {
         rows: 24,

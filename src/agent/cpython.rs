@@ -120,9 +120,17 @@ pub enum TraceEvent<'a, 'py> {
 }
 
 /// The frame whose event is being delivered; valid only during the trace call.
+///
+/// A `sys.monitoring` event (3.12+) names the code object and the line, not the frame: then
+/// `ptr` is null and the frame object is asked for (`PyEval_GetFrame`, which may have to
+/// create it) only when something needs it, so counting a line costs no frame object.
 #[derive(Clone, Copy)]
 pub struct TracedFrame<'a> {
     ptr: *mut ffi::PyFrameObject,
+    /// Borrowed from the event's arguments; null when only the frame is known.
+    code: *mut ffi::PyObject,
+    /// The event's line; -1 when only the frame knows it.
+    line: i32,
     _life: PhantomData<&'a ffi::PyFrameObject>,
 }
 
@@ -136,23 +144,39 @@ impl<'a> TracedFrame<'a> {
         }
         Some(TracedFrame {
             ptr: frame.as_ptr().cast(),
+            code: std::ptr::null_mut(),
+            line: -1,
             _life: PhantomData,
         })
     }
 
+    fn frame_ptr(&self) -> *mut ffi::PyFrameObject {
+        if self.ptr.is_null() {
+            // SAFETY: a monitoring event is delivered on the thread running the frame, with the
+            // GIL held; the innermost frame is the one whose event it is, and it outlives the
+            // event (the returned reference is borrowed from the thread state).
+            unsafe { ffi::PyEval_GetFrame() }
+        } else {
+            self.ptr
+        }
+    }
+
     /// An address that identifies the frame while it lives (compare, never dereference).
     pub fn id(&self) -> usize {
-        self.ptr as usize
+        self.frame_ptr() as usize
     }
 
     pub fn line(&self) -> i32 {
+        if self.line >= 0 {
+            return self.line;
+        }
         // SAFETY: the frame is alive for the duration of the trace call.
-        unsafe { ffi::PyFrame_GetLineNumber(self.ptr) }
+        unsafe { ffi::PyFrame_GetLineNumber(self.frame_ptr()) }
     }
 
     pub fn object<'py>(&self, py: Python<'py>) -> Borrowed<'a, 'py, PyAny> {
         // SAFETY: the frame pointer is a valid, live object for the duration of the trace call.
-        unsafe { Borrowed::from_ptr(py, self.ptr.cast()) }
+        unsafe { Borrowed::from_ptr(py, self.frame_ptr().cast()) }
     }
 
     /// The per-code-object data for this frame's code, computed by `make` on first sight and
@@ -166,8 +190,15 @@ impl<'a> TracedFrame<'a> {
             // SAFETY: registering a free function is allowed at any time with the GIL held.
             unsafe { ffi::PyUnstable_Eval_RequestCodeExtraIndex(free_code_info) }
         });
-        // SAFETY: the frame is alive; PyFrame_GetCode returns a new reference to its code.
-        let code = unsafe { ffi::PyFrame_GetCode(self.ptr) }.cast::<ffi::PyObject>();
+        let code = if self.code.is_null() {
+            // SAFETY: the frame is alive; PyFrame_GetCode returns a new reference to its code.
+            unsafe { ffi::PyFrame_GetCode(self.frame_ptr()) }.cast::<ffi::PyObject>()
+        } else {
+            // SAFETY: the event's code object is alive during the event; the reference taken
+            // here is dropped below like PyFrame_GetCode's.
+            unsafe { ffi::Py_INCREF(self.code) };
+            self.code
+        };
         let mut extra: *mut c_void = std::ptr::null_mut();
         // SAFETY: `code` is a live code object and `index` was obtained from CPython.
         let found =
@@ -248,6 +279,8 @@ unsafe extern "C" fn trampoline(
     let py = unsafe { Python::assume_attached() };
     let frame = TracedFrame {
         ptr: frame,
+        code: std::ptr::null_mut(),
+        line: -1,
         _life: PhantomData,
     };
     let event = match what {
@@ -286,6 +319,254 @@ pub fn set_trace(_py: Python<'_>, handler: Option<TraceHandler>) {
         // SAFETY: as above; removing the trace function is always allowed.
         None => unsafe { ffi::PyEval_SetTrace(None, std::ptr::null_mut()) },
     }
+}
+
+/// What a `sys.monitoring` line handler wants done with the event's location.
+pub enum LineOutcome {
+    Continue,
+    /// Never report this location again (library code): CPython removes its instrumentation.
+    Disable,
+    /// Raise this error in the frame at the event's instruction.
+    Raise(PyErr),
+}
+
+/// The Rust side of the `sys.monitoring` LINE callback (3.12+): one call per line event of the
+/// line events `PyEval_SetTrace` would deliver (see [`monitor_lines`]).
+pub type LineHandler = for<'a, 'py> fn(Python<'py>, TracedFrame<'a>) -> LineOutcome;
+
+#[cfg(Py_3_12)]
+mod monitoring {
+    use super::*;
+
+    /// `sys.monitoring.DEBUGGER_ID`.
+    pub const TOOL: u8 = 0;
+
+    pub struct Setup {
+        pub handler: LineHandler,
+        /// `sys.monitoring.DISABLE`, returned to turn a location's event off.
+        pub disable: Py<PyAny>,
+        /// `events.LINE | events.JUMP`.
+        pub events: u32,
+    }
+
+    pub static SETUP: OnceLock<Setup> = OnceLock::new();
+
+    fn outcome(py: Python<'_>, outcome: LineOutcome) -> *mut ffi::PyObject {
+        match outcome {
+            LineOutcome::Continue => {
+                // SAFETY: returning a new reference to None, as callbacks must.
+                unsafe {
+                    ffi::Py_INCREF(ffi::Py_None());
+                    ffi::Py_None()
+                }
+            }
+            LineOutcome::Disable => match SETUP.get() {
+                Some(setup) => setup.disable.clone_ref(py).into_ptr(),
+                None => {
+                    // SAFETY: as above.
+                    unsafe {
+                        ffi::Py_INCREF(ffi::Py_None());
+                        ffi::Py_None()
+                    }
+                }
+            },
+            LineOutcome::Raise(err) => {
+                err.restore(py);
+                std::ptr::null_mut()
+            }
+        }
+    }
+
+    fn deliver(py: Python<'_>, code: *mut ffi::PyObject, line: i32) -> *mut ffi::PyObject {
+        let Some(setup) = SETUP.get() else {
+            return outcome(py, LineOutcome::Disable);
+        };
+        let frame = TracedFrame {
+            ptr: std::ptr::null_mut(),
+            code,
+            line,
+            _life: PhantomData,
+        };
+        outcome(py, (setup.handler)(py, frame))
+    }
+
+    fn int_arg(arg: *mut ffi::PyObject) -> i64 {
+        // SAFETY: CPython passes ints for lines and offsets; on a failure (never expected) the
+        // error is cleared and the event is treated as having no line.
+        let value = unsafe { ffi::PyLong_AsLongLong(arg) };
+        if value == -1 && !unsafe { ffi::PyErr_Occurred() }.is_null() {
+            // SAFETY: clearing the error just raised.
+            unsafe { ffi::PyErr_Clear() };
+        }
+        value
+    }
+
+    /// LINE(code, line_number): a line event, as the legacy tracer's own LINE callback makes
+    /// one (a location with no line number reports nothing).
+    pub unsafe extern "C" fn on_line(
+        _module: *mut ffi::PyObject,
+        args: *mut *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: CPython calls monitoring callbacks with the GIL held.
+        let py = unsafe { Python::assume_attached() };
+        if nargs < 2 {
+            return outcome(py, LineOutcome::Continue);
+        }
+        // SAFETY: two borrowed arguments, as checked.
+        let (code, line) = unsafe { (*args, *args.add(1)) };
+        let line = int_arg(line);
+        if line < 0 {
+            return outcome(py, LineOutcome::Continue);
+        }
+        deliver(py, code, i32::try_from(line).unwrap_or(i32::MAX))
+    }
+
+    /// JUMP(code, from, to): `settrace` also reports a line event for a backward jump that
+    /// stays on its line (a loop on one line, a comprehension's next item on 3.12+), which no
+    /// LINE event covers. Every other jump is turned off where it is, as the legacy tracer
+    /// does, so ticks count the same events whichever source delivers them.
+    pub unsafe extern "C" fn on_jump(
+        _module: *mut ffi::PyObject,
+        args: *mut *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: CPython calls monitoring callbacks with the GIL held.
+        let py = unsafe { Python::assume_attached() };
+        if nargs < 3 {
+            return outcome(py, LineOutcome::Continue);
+        }
+        // SAFETY: three borrowed arguments, as checked.
+        let (code, from, to) = unsafe { (*args, int_arg(*args.add(1)), int_arg(*args.add(2))) };
+        if to > from {
+            return outcome(py, LineOutcome::Disable);
+        }
+        let line_at = |offset: i64| {
+            // SAFETY: `code` is the live code object of the event; offsets are in bytes, as
+            // PyCode_Addr2Line takes them.
+            unsafe { ffi::PyCode_Addr2Line(code.cast(), c_int::try_from(offset).unwrap_or(-1)) }
+        };
+        let to_line = line_at(to);
+        if to_line != line_at(from) {
+            return outcome(py, LineOutcome::Disable);
+        }
+        if to_line < 0 {
+            return outcome(py, LineOutcome::Continue);
+        }
+        deliver(py, code, to_line)
+    }
+
+    pub fn make_callback<'py>(
+        py: Python<'py>,
+        name: &'static CStr,
+        f: ffi::PyCFunctionFast,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let def = Box::leak(Box::new(ffi::PyMethodDef {
+            ml_name: name.as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer { PyCFunctionFast: f },
+            ml_flags: ffi::METH_FASTCALL,
+            ml_doc: std::ptr::null(),
+        }));
+        // SAFETY: the definition is leaked, so it outlives the function object; a new
+        // reference or NULL with an exception set comes back.
+        let f = unsafe { ffi::PyCFunction_NewEx(def, std::ptr::null_mut(), std::ptr::null_mut()) };
+        if f.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        // SAFETY: a new reference.
+        Ok(unsafe { Bound::from_owned_ptr(py, f) })
+    }
+}
+
+/// Whether line events can come from `sys.monitoring` (3.12+, and the debugger's tool id was
+/// free): then [`monitor_lines`] can take over from the trace function.
+pub fn can_monitor_lines() -> bool {
+    #[cfg(Py_3_12)]
+    {
+        monitoring::SETUP.get().is_some()
+    }
+    #[cfg(not(Py_3_12))]
+    {
+        false
+    }
+}
+
+/// Claims `sys.monitoring`'s debugger tool id for sleepy and registers the line callbacks
+/// (3.12+). Returns false, leaving everything to the trace function, on 3.11 or when the tool
+/// id is taken.
+pub fn setup_line_monitoring(py: Python<'_>, handler: LineHandler) -> PyResult<bool> {
+    #[cfg(Py_3_12)]
+    {
+        if monitoring::SETUP.get().is_some() {
+            return Ok(true);
+        }
+        let mon = py.import("sys")?.getattr("monitoring")?;
+        if mon
+            .call_method1("use_tool_id", (monitoring::TOOL, "sleepy"))
+            .is_err()
+        {
+            return Ok(false);
+        }
+        let events = mon.getattr("events")?;
+        let line: u32 = events.getattr("LINE")?.extract()?;
+        let jump: u32 = events.getattr("JUMP")?.extract()?;
+        let on_line = monitoring::make_callback(py, c"sleepy_line", monitoring::on_line)?;
+        let on_jump = monitoring::make_callback(py, c"sleepy_jump", monitoring::on_jump)?;
+        mon.call_method1("register_callback", (monitoring::TOOL, line, on_line))?;
+        mon.call_method1("register_callback", (monitoring::TOOL, jump, on_jump))?;
+        let _ = monitoring::SETUP.set(monitoring::Setup {
+            handler,
+            disable: mon.getattr("DISABLE")?.unbind(),
+            events: line | jump,
+        });
+        Ok(true)
+    }
+    #[cfg(not(Py_3_12))]
+    {
+        let _ = (py, handler);
+        Ok(false)
+    }
+}
+
+/// Line events from `sys.monitoring` (`on`) instead of the trace function, or back. With
+/// monitoring only user code pays for its lines (library locations are disabled once seen),
+/// and no frame object is made for a line that only moves the tick; there are no call, return
+/// or exception events, so the tracer switches only when it needs nothing but lines.
+pub fn monitor_lines(py: Python<'_>, on: bool) -> PyResult<()> {
+    #[cfg(Py_3_12)]
+    {
+        let Some(setup) = monitoring::SETUP.get() else {
+            return Ok(());
+        };
+        let mon = py.import("sys")?.getattr("monitoring")?;
+        if on {
+            // SAFETY: the GIL is held (the token proves it); removing the trace function is
+            // always allowed, also from inside it.
+            unsafe { ffi::PyEval_SetTrace(None, std::ptr::null_mut()) };
+            mon.call_method1("set_events", (monitoring::TOOL, setup.events))?;
+        } else {
+            mon.call_method1("set_events", (monitoring::TOOL, 0))?;
+            // SAFETY: as above; the trampoline is a valid tracer.
+            unsafe { ffi::PyEval_SetTrace(Some(trampoline), std::ptr::null_mut()) };
+        }
+        Ok(())
+    }
+    #[cfg(not(Py_3_12))]
+    {
+        let _ = (py, on);
+        Ok(())
+    }
+}
+
+/// No events from either source (a forked child of the program, the end of the run).
+pub fn stop_all_events(py: Python<'_>) {
+    #[cfg(Py_3_12)]
+    if monitoring::SETUP.get().is_some()
+        && let Ok(mon) = py.import("sys").and_then(|s| s.getattr("monitoring"))
+    {
+        let _ = mon.call_method1("set_events", (monitoring::TOOL, 0));
+    }
+    set_trace(py, None);
 }
 
 /// Copies a frame's `f_locals` mapping back into its fast locals and cells, so that writes made

@@ -142,6 +142,14 @@ fn start(channel_stream: &mut Option<UnixStream>) -> anyhow::Result<i32> {
     argv.extend(launch.args.iter().cloned());
     cpython::initialize(&executable, &argv, launch.time_travel.is_some())?;
     let py = cpython::attached_token();
+    if launch.plain_output && py.version_info() >= (3, 13) {
+        // 3.13 colours a traceback when stderr is a terminal; `_colorize.COLORIZE` is the switch
+        // its own `can_colorize()` reads, and unlike PYTHON_COLORS it is not in os.environ, so
+        // the program and its children see the environment they were given.
+        let _ = py
+            .import("_colorize")
+            .and_then(|m| m.setattr("COLORIZE", false));
+    }
     let status = run_program(py, channel, &launch, crash, channel_stream)?;
     Ok(status)
 }
@@ -168,12 +176,16 @@ fn start_tracing(py: Python<'_>) -> PyResult<()> {
         frame = frame.getattr("f_back")?;
     }
     cpython::set_trace(py, Some(tracer::handle));
+    // 3.12+: line events can come from sys.monitoring when nothing else is needed (the tracer
+    // switches at its next event).
+    let monitoring = cpython::setup_line_monitoring(py, tracer::handle_line)?;
+    tracer::with(|t| t.allow_monitoring(monitoring));
     Ok(())
 }
 
 #[pyfunction]
 fn stop_tracing(py: Python<'_>) {
-    cpython::set_trace(py, None);
+    cpython::stop_all_events(py);
 }
 
 #[pyfunction]
@@ -183,7 +195,7 @@ fn breakpoint_called(py: Python<'_>) {
 
 #[pyfunction]
 fn forked_child(py: Python<'_>) {
-    cpython::set_trace(py, None);
+    cpython::stop_all_events(py);
     tracer::forget_in_child();
 }
 

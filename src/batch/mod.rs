@@ -169,6 +169,7 @@ pub fn launch_spec(program: &Program, options: &Options) -> Launch {
         suspend: None,
         resume: options.resume.clone(),
         key: options.key.clone(),
+        plain_output: false,
     }
 }
 
@@ -207,7 +208,9 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
         cols,
         raw_output: !interactive,
     };
-    let mut debugger = Debugger::start(launch_spec(&spec.program, &spec.options), io)?;
+    let mut launch = launch_spec(&spec.program, &spec.options);
+    launch.plain_output = !interactive;
+    let mut debugger = Debugger::start(launch, io)?;
     let budget = &spec.options.time_travel;
     debugger.set_budget(budget.max_count, budget.max_memory);
     let mut out = Transcript::new(std::io::stdout());

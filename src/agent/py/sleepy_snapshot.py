@@ -130,6 +130,27 @@ def _in_handler(scope, line):
     return None
 
 
+def _in_inlined_comprehension(scope, frame):
+    """3.12+ runs a list, set or dict comprehension inside its frame (PEP 709), with its iterator
+    and partial result on the value stack: a line event there that is not at the line's start
+    is one of its iterations (the comprehension's loop jumping back within the line)."""
+    if sys.version_info < (3, 12):
+        return None
+    line = frame.f_lineno
+    comps = (ast.ListComp, ast.SetComp, ast.DictComp)
+    if not any(isinstance(n, comps) and n.lineno <= line <= n.end_lineno for n in _own_nodes(scope)):
+        return None
+    starts = set()
+    previous = None
+    for start, _end, number in frame.f_code.co_lines():
+        if number != previous and number is not None:
+            starts.add(start)
+        previous = number
+    if frame.f_lasti in starts:
+        return None
+    return "a comprehension in progress can't be rebuilt (its partial result isn't a variable)"
+
+
 def _calls_in_order(node, out):
     """Appends the Call nodes under ``node`` in the order they finish when evaluated."""
     if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -276,6 +297,11 @@ def check_stack(frames, is_user):
                 reasons.append("%s: it is running %s; the exception being handled can't be "
                                "restored, so a bare raise or sys.exc_info() would differ" % (where, handler))
                 continue
+            if n + 1 == len(frames):
+                comprehension = _in_inlined_comprehension(scope, frame)
+                if comprehension:
+                    reasons.append("%s: %s" % (where, comprehension))
+                    continue
         if n + 1 < len(frames):
             why = _check_caller(frame, frames[n + 1])
             if why:

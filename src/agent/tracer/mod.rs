@@ -26,7 +26,7 @@ pub use self::travel::take_off_reason;
 use self::travel::{Adopted, TimeTravelState, Watch};
 use super::breakpoints::{BreakpointTable, NewBreakpoint};
 use super::channel::Channel;
-use super::cpython::{CodeInfo, TraceEvent, TracedFrame};
+use super::cpython::{self, CodeInfo, TraceEvent, TracedFrame};
 use crate::protocol::{
     AgentMessage, ArgValue, DisplayChange, EvalStyle, FrameInfo, Reply, Request, Resume, RunMode,
     Stop, StopReason, VariableEntry, VariablesPage,
@@ -140,6 +140,13 @@ pub struct Tracer {
     mode: Mode,
     /// Continue mode with no enabled breakpoint: a line event only moves the tick.
     quiet: bool,
+    /// Only line events matter now (quiet, and no scan, restore or function breakpoint
+    /// following calls): on 3.12+ they then come from `sys.monitoring` (see `sync_source`).
+    lines_only: bool,
+    /// Line events come from `sys.monitoring` rather than the trace function.
+    monitoring: bool,
+    /// `sys.monitoring` is set up for sleepy (3.12+).
+    can_monitor: bool,
     any_breaks: bool,
     run_mode: RunMode,
     /// Why the next stop happens, when something other than stepping asked for it.
@@ -259,8 +266,33 @@ pub fn handle<'a, 'py>(
             return None;
         };
         match guard.as_mut() {
-            Some(tracer) => tracer.on_event(py, frame, event),
+            Some(tracer) => {
+                let result = tracer.on_event(py, frame, event);
+                tracer.sync_source(py);
+                result
+            }
             None => None,
+        }
+    })
+}
+
+/// The `sys.monitoring` line handler (3.12+; see [`cpython::monitor_lines`]).
+pub fn handle_line<'a, 'py>(py: Python<'py>, frame: TracedFrame<'a>) -> cpython::LineOutcome {
+    TRACER.with(|cell| {
+        let Ok(mut guard) = cell.try_borrow_mut() else {
+            return cpython::LineOutcome::Continue;
+        };
+        let Some(tracer) = guard.as_mut() else {
+            return cpython::LineOutcome::Continue;
+        };
+        if !tracer.code_info(py, frame).user {
+            return cpython::LineOutcome::Disable;
+        }
+        let result = tracer.on_event(py, frame, TraceEvent::Line);
+        tracer.sync_source(py);
+        match result {
+            None => cpython::LineOutcome::Continue,
+            Some(err) => cpython::LineOutcome::Raise(err),
         }
     })
 }
@@ -268,19 +300,22 @@ pub fn handle<'a, 'py>(
 /// Ctrl-C in the front end: stop at the program's next line. Runs on the main thread (the
 /// Python-level handler of the interrupt signal).
 pub fn interrupt_requested(py: Python<'_>) {
-    let _ = py;
     with(|t| {
         if t.run_mode == RunMode::Debug && !matches!(t.mode, Mode::Step | Mode::StartPending) {
             t.mode = Mode::Step;
             t.pending = Some(StopReason::Interrupted);
             t.refresh_quiet();
+            t.sync_source(py);
         }
     });
 }
 
 /// `breakpoint()` in the program.
 pub fn breakpoint_called(py: Python<'_>) {
-    let handled = with(|t| t.on_breakpoint_call(py));
+    let handled = with(|t| {
+        t.on_breakpoint_call(py);
+        t.sync_source(py);
+    });
     if handled.is_none() {
         // Called while the tracer is busy (from an expression evaluated at a stop) or from
         // another thread: only the main thread is debugged.
@@ -304,6 +339,9 @@ impl Tracer {
             after_marker: (0, 0),
             mode,
             quiet: false,
+            lines_only: false,
+            monitoring: false,
+            can_monitor: false,
             any_breaks: false,
             run_mode,
             pending: None,
@@ -354,6 +392,47 @@ impl Tracer {
             && !self.scanning
             && self.restore.is_none())
             || to_goal;
+        self.lines_only = self.quiet
+            && !self.scanning
+            && self.restore.is_none()
+            && !self.function_breaks
+            && self.can_monitor;
+    }
+
+    /// Line events may come from `sys.monitoring` from now on (3.12+, set up by the agent).
+    pub fn allow_monitoring(&mut self, allowed: bool) {
+        self.can_monitor = allowed;
+        self.refresh_quiet();
+    }
+
+    /// Moves line events to `sys.monitoring` when only they matter, and back to the trace
+    /// function when calls, returns and exceptions do too. Both sources deliver the same line
+    /// events, so the tick is the same whichever delivered it (a replay may switch at other
+    /// places than the run it replays).
+    fn sync_source(&mut self, py: Python<'_>) {
+        if self.lines_only == self.monitoring {
+            return;
+        }
+        if !self.lines_only {
+            // Frames that started while monitoring had no call event, so their f_trace_lines
+            // was never turned off: library frames on the stack must not report lines.
+            let mut frame = py
+                .import("sys")
+                .and_then(|sys| sys.call_method1("_getframe", (0,)))
+                .ok();
+            while let Some(f) = frame.filter(|f| !f.is_none()) {
+                if let Some(traced) = TracedFrame::of(&f)
+                    && !self.code_info(py, traced).user
+                {
+                    let _ = f.setattr(intern!(py, "f_trace_lines"), false);
+                }
+                frame = f.getattr(intern!(py, "f_back")).ok();
+            }
+        }
+        match cpython::monitor_lines(py, self.lines_only) {
+            Ok(()) => self.monitoring = self.lines_only,
+            Err(e) => self.internal_error(py, &format!("switching line events: {e}")),
+        }
     }
 
     fn code_info<'a>(&mut self, py: Python<'_>, frame: TracedFrame<'a>) -> &'a CodeInfo {
@@ -375,7 +454,7 @@ impl Tracer {
                     self.on_marker(py, frame, line);
                     return None;
                 }
-                if self.after_marker.0 == frame.id() {
+                if self.after_marker.0 != 0 && self.after_marker.0 == frame.id() {
                     // The line right after a marker is the one the marker stands before; the
                     // original code has no event there (see sleepy_rewrite.py).
                     let owner = self.after_marker.1;

@@ -581,9 +581,14 @@ class EvaluateTest(ProgramTestCase):
 
     def test_comprehension_scope_is_pdbs(self):
         # On 3.11 a comprehension is a function of its own: the frame's locals (given to eval as
-        # its locals) are not visible inside it, in pdb as here.
+        # its locals) are not visible inside it, in pdb as here. 3.12 inlines comprehensions
+        # (PEP 709), so there they are, in pdb as here.
         _, frame = self.paused_frame(3)
         expr = "[i * count for i in items]"
+        if sys.version_info >= (3, 12):
+            self.assertEqual(si.evaluate(frame, expr, "repr"), (True, "[3, 6, 9]"))
+            self.assertEqual(pdb_says(frame, "p " + expr), "[3, 6, 9]\n")
+            return
         self.assertEqual(
             si.evaluate(frame, expr, "repr"), (False, "NameError: name 'count' is not defined")
         )
