@@ -30,6 +30,9 @@ options:
   --rewrite GLOB    also rewrite (and trace) modules matching GLOB, e.g. 'test.test_enum*'
   --no-rewrite      run the code as written: jumps then have CPython's (pdb's) limits
   --no-trace        (run) no trace hook at all: the rewritten code alone, for measuring
+  --settrace        line events from the trace function only, also on 3.12+ where they
+                    otherwise come from sys.monitoring while sleepy needs nothing else
+                    (for measuring and comparing the two)
   --no-time-travel  no checkpoints and no record of inputs: forward debugging only
   --time-travel     (run) record and take checkpoints as a debugging session does, with no
                     stops: measures what recording costs (see --stats)
@@ -82,6 +85,8 @@ pub struct Options {
     pub rewrite: Vec<String>,
     /// `sleepy run --no-trace`: rewritten code without the trace hook (for measuring).
     pub no_trace: bool,
+    /// `--settrace`: never take line events from `sys.monitoring` (3.12+).
+    pub settrace: bool,
     pub time_travel: TimeTravelOptions,
     /// `--theme NAME|FILE` for the TUI.
     pub theme: Option<String>,
@@ -361,6 +366,7 @@ pub fn parse(args: &[OsString], cwd: &Path) -> Result<Invocation, UsageError> {
             }
             "--line" if !run => options.line_mode = true,
             "--no-trace" if run => options.no_trace = true,
+            "--settrace" => options.settrace = true,
             "--rewrite" => options
                 .rewrite
                 .push(value("--rewrite", inline.as_deref(), &mut rest)?),

@@ -70,6 +70,9 @@ pub struct Launch {
     /// to a pipe, even though the program writes to a pseudo-terminal.
     #[serde(default)]
     pub plain_output: bool,
+    /// `--settrace`: line events only from the trace function, never from `sys.monitoring`.
+    #[serde(default)]
+    pub settrace_only: bool,
 }
 
 /// `sleepy run --quota / --checkpoint / --checkpoint-every / --dump-on-crash`.

@@ -66,6 +66,7 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
         resume: options.resume.clone(),
         key: options.key.clone(),
         plain_output: false,
+        settrace_only: options.settrace,
     };
     // `--time-travel`: checkpoints are kept within the budget, as in a debugging session, and
     // dropped at the end.

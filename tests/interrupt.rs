@@ -52,6 +52,7 @@ fn start(dir: &Path, source: &str) -> (Debugger, Collect) {
         resume: None,
         key: None,
         plain_output: false,
+        settrace_only: false,
     };
     let io = ProgramIo::Terminal {
         rows: 24,

@@ -167,6 +167,9 @@ fn load_module<'py>(
         .map_err(|e| anyhow!("loading sleepy's {file:?}: {e}"))
 }
 
+/// `--settrace`: set from the launch before the program starts.
+static SETTRACE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 #[pyfunction]
 fn start_tracing(py: Python<'_>) -> PyResult<()> {
     // The frames already running are sleepy's own: they must never report lines.
@@ -178,7 +181,8 @@ fn start_tracing(py: Python<'_>) -> PyResult<()> {
     cpython::set_trace(py, Some(tracer::handle));
     // 3.12+: line events can come from sys.monitoring when nothing else is needed (the tracer
     // switches at its next event).
-    let monitoring = cpython::setup_line_monitoring(py, tracer::handle_line)?;
+    let monitoring = !SETTRACE_ONLY.load(std::sync::atomic::Ordering::Relaxed)
+        && cpython::setup_line_monitoring(py, tracer::handle_line)?;
     tracer::with(|t| t.allow_monitoring(monitoring));
     Ok(())
 }
@@ -439,6 +443,7 @@ fn run_program(
         tracer::with(|t| t.enable_time_travel(config));
     }
 
+    SETTRACE_ONLY.store(launch.settrace_only, std::sync::atomic::Ordering::Relaxed);
     let (start, stop) = if launch.no_trace {
         let nothing = py.eval(c"lambda: None", None, None)?;
         (nothing.clone(), nothing)

@@ -170,6 +170,7 @@ pub fn launch_spec(program: &Program, options: &Options) -> Launch {
         resume: options.resume.clone(),
         key: options.key.clone(),
         plain_output: false,
+        settrace_only: options.settrace,
     }
 }
 

@@ -1329,7 +1329,7 @@ impl Tracer {
                             Err((message, false)) => Reply::Error(message),
                         },
                         _ => Reply::Error(
-                            "Cannot suspend here: a program is suspended at the start of a line                              (step to one first); a post-mortem state is kept with                              `sleepy run --dump-on-crash`"
+                            "Cannot suspend here: a program can only be suspended at the start of a line (step to one first); a post-mortem state is kept with `sleepy run --dump-on-crash`"
                                 .into(),
                         ),
                     }
