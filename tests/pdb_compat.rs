@@ -149,3 +149,13 @@ fn generators_are_stepped_like_pdb() {
 fn double_semicolons_and_blank_lines() {
     same_as_pdb("b count_up\nc\nn;;p total\n\n\nl\n\n", &["loops.py"]);
 }
+
+#[test]
+fn queued_commands_and_the_stop_location() {
+    // pdb 3.13 prints a stop's location after the commands queued behind `;;` (and never for a
+    // stop one of them moved on from); 3.11 and 3.12 print it as the stop happens.
+    same_as_pdb(
+        "b gen\nc\nn;;n\nn;;p i;;p n\ndisplay i;;n;;n\nn\ntbreak count_up;;c;;p n\nn\n",
+        &["loops.py"],
+    );
+}

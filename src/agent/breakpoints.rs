@@ -135,25 +135,31 @@ impl BreakpointTable {
         lines
     }
 
-    /// Is there an enabled function breakpoint on this code object?
+    /// Is there an enabled function breakpoint on this code object? A function breakpoint's
+    /// line is its `def` line (pdb 3.11, 3.12) or its first executable line (pdb 3.13, which
+    /// sleepy_inspect follows there): either way not before `def_line`. The tests here may
+    /// also accept a same-named function later in the file; `candidates` then decides.
     pub fn names_function(&self, file: u32, def_line: i32, name: &str) -> bool {
         self.iter().any(|b| {
             b.enabled
                 && b.file == file
-                && i64::from(b.line) == i64::from(def_line)
+                && i64::from(b.line) >= i64::from(def_line)
                 && b.function.as_deref() == Some(name)
         })
     }
 
     /// Numbers of the enabled breakpoints that may fire here, in number order (pdb's
     /// `effective()` considers line breakpoints at the line and function breakpoints of the
-    /// function whose `def` is at `def_line`).
+    /// function whose `def` is at `def_line`; pdb 3.13 keys a function breakpoint at the
+    /// function's first executable line instead, so it is met at that line).
     pub fn candidates(&self, file: u32, line: u32, def_line: i32, function: &str) -> Vec<u32> {
         self.iter()
             .filter(|b| b.enabled && b.file == file)
             .filter(|b| match &b.function {
                 None => b.line == line,
-                Some(name) => i64::from(b.line) == i64::from(def_line) && name == function,
+                Some(name) => {
+                    (i64::from(b.line) == i64::from(def_line) || b.line == line) && name == function
+                }
             })
             .map(|b| b.number)
             .collect()
@@ -298,6 +304,25 @@ mod tests {
         assert!(!t.names_function(0, 7, "other"));
         assert_eq!(t.candidates(0, 9, 7, "work"), vec![1]);
         assert!(t.lines_in(0).is_empty());
+    }
+
+    #[test]
+    fn a_function_breakpoint_at_its_first_executable_line_matches_there() {
+        // pdb 3.13's `break work` for `def work` at line 7 whose body starts at line 8.
+        let mut t = BreakpointTable::default();
+        t.add(NewBreakpoint {
+            file: 0,
+            path: "/a.py".into(),
+            line: 8,
+            temporary: false,
+            condition: None,
+            function: Some("work".into()),
+        });
+        assert!(t.names_function(0, 7, "work"));
+        assert!(!t.names_function(0, 9, "work"));
+        assert_eq!(t.candidates(0, 8, 7, "work"), vec![1]);
+        assert!(t.candidates(0, 9, 7, "work").is_empty());
+        assert!(t.candidates(0, 8, 7, "other").is_empty());
     }
 
     #[test]

@@ -231,10 +231,14 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
         return Ok(debugger.exit_code());
     }
 
+    let holds_locations = pdb_holds_locations();
     let mut queue: VecDeque<String> = VecDeque::new();
     let mut last: Option<String> = None;
     // After the program ends (or dies) the remaining commands still get an answer each.
     while !debugger.busy() {
+        if queue.is_empty() {
+            debugger.show_held_location(&mut out);
+        }
         if interactive && queue.is_empty() {
             out.prompt(PROMPT, false);
         }
@@ -272,6 +276,7 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
             Ok(c) if c.id() == commands::CommandId::List => "list".to_string(),
             _ => first.clone(),
         });
+        debugger.hold_locations(holds_locations && !queue.is_empty());
         match commands::parse(&first) {
             Ok(command) => {
                 let quit = command.id() == commands::CommandId::Quit;
@@ -284,8 +289,19 @@ pub fn run(spec: BatchRun) -> anyhow::Result<i32> {
             Err(e) => out.line(Kind::Error, &format!("*** {e}")),
         }
     }
+    debugger.show_held_location(&mut out);
     debugger.shutdown();
     Ok(debugger.exit_code())
+}
+
+/// Does the embedded Python's pdb print a stop's location only after the commands queued
+/// behind `;;` have run (3.13's `_pdbcmd_print_frame_status`)? Earlier versions print it as
+/// the stop happens.
+fn pdb_holds_locations() -> bool {
+    let mut parts = crate::agent::interpreter::BUILD_VERSION.split('.');
+    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(3);
+    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (major, minor) >= (3, 13)
 }
 
 fn terminal_size() -> (u16, u16) {

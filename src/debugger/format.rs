@@ -44,8 +44,10 @@ pub fn breakpoint(bp: &BreakpointInfo) -> String {
     format!("breakpoint {} at {}:{}", bp.number, bp.file, bp.line)
 }
 
-/// The lines printed when the program stops.
-pub fn stop(stop: &Stop) -> Vec<String> {
+/// The lines printed when the program stops, before its location: what pdb prints as the
+/// stop happens (`--Call--`, the exception, deleted temporary
+/// breakpoints...), before the location.
+pub fn stop_reason(stop: &Stop) -> Vec<String> {
     let mut lines = Vec::new();
     match &stop.reason {
         StopReason::Call => lines.push("--Call--".to_string()),
@@ -96,6 +98,13 @@ pub fn stop(stop: &Stop) -> Vec<String> {
         StopReason::Start | StopReason::Step | StopReason::BreakpointCall | StopReason::Arrived => {
         }
     }
+    lines
+}
+
+/// The stop's location and its changed displays: pdb 3.13 prints them only right before it
+/// reads a command from the user (see `Debugger::hold_locations`).
+pub fn stop_location(stop: &Stop) -> Vec<String> {
+    let mut lines = Vec::new();
     if let Some(frame) = stop.stack.last() {
         lines.extend(stack_entry(frame, true));
     }

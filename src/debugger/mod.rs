@@ -155,6 +155,9 @@ pub struct Debugger {
     stops: u64,
     /// The last few checkpoints that introduced themselves (tick, epoch), kept or not.
     arrived_checkpoints: VecDeque<(u64, u64)>,
+    /// Hold each stop's location until `show_held_location` (see `hold_locations`).
+    hold_locations: bool,
+    held_location: Vec<String>,
 }
 
 impl Debugger {
@@ -208,6 +211,24 @@ impl Debugger {
             measure_cursor: 0,
             stops: 0,
             arrived_checkpoints: VecDeque::new(),
+            hold_locations: false,
+            held_location: Vec::new(),
+        }
+    }
+
+    /// pdb 3.13 prints a stop's location (and its displays) only right before it reads the
+    /// next command from the user: commands queued behind `;;` run first, and a stop that one
+    /// of them moves on from never shows its location. Batch mode, which speaks the embedded
+    /// Python's pdb, holds locations while it runs queued commands, and shows the held one
+    /// before reading a new line.
+    pub fn hold_locations(&mut self, hold: bool) {
+        self.hold_locations = hold;
+    }
+
+    /// Shows the location held since the last stop, if any (see `hold_locations`).
+    pub fn show_held_location(&mut self, sink: &mut dyn Sink) {
+        for line in std::mem::take(&mut self.held_location) {
+            sink.line(Kind::Location, &line);
         }
     }
 
@@ -507,8 +528,18 @@ impl Debugger {
                 } else {
                     self.travel = None;
                 }
-                for line in format::stop(&stop) {
+                for line in format::stop_reason(&stop) {
                     sink.line(Kind::Location, &line);
+                }
+                let location = format::stop_location(&stop);
+                // A newer stop replaces a location never shown, as in pdb 3.13.
+                self.held_location.clear();
+                if self.hold_locations {
+                    self.held_location = location;
+                } else {
+                    for line in location {
+                        sink.line(Kind::Location, &line);
+                    }
                 }
                 if matches!(stop.reason, StopReason::PostMortem { .. }) {
                     // The program's last line event has run: the run ends there.
@@ -541,6 +572,8 @@ impl Debugger {
                     _ => format!("The program exited with code {}.", finish.exit_code),
                 };
                 sink.line(Kind::Info, &text);
+                // pdb 3.13 never shows the location of a stop a queued command ran away from.
+                self.held_location.clear();
                 self.stop = None;
                 self.pending = None;
                 self.phase = Phase::Finished(finish);

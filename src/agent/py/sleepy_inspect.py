@@ -17,6 +17,7 @@ import pprint
 import site
 import sys
 import sysconfig
+import textwrap
 import traceback
 import types
 
@@ -444,18 +445,63 @@ def _lookup_file(name, project_root, near=None):
     return None
 
 
+# pdb 3.13 reports (and keys) a function breakpoint at the function's first executable line,
+# where 3.11 and 3.12 use its ``def`` line; sleepy shows what that version's pdb shows.
+_BREAK_AT_FIRST_EXECUTABLE_LINE = sys.version_info >= (3, 13)
+
+
+def _first_executable_line(code):
+    """pdb 3.13's find_first_executable_line: the line of the instruction after RESUME, else
+    ``co_firstlineno``."""
+    import dis
+
+    prev = None
+    for instr in dis.get_instructions(code):
+        if prev is not None and prev.opname == "RESUME":
+            if instr.positions.lineno is not None:
+                return instr.positions.lineno
+            return code.co_firstlineno
+        prev = instr
+    return code.co_firstlineno
+
+
+def _function_break_line(code):
+    """The line a ``break FUNC`` breakpoint is reported at, as this version's pdb does."""
+    if _BREAK_AT_FIRST_EXECUTABLE_LINE:
+        return _first_executable_line(code)
+    return code.co_firstlineno
+
+
 def _find_def(funcname, filename):
-    """pdb's find_function: the line of ``def funcname(`` in a file."""
+    """pdb's find_function: the line of ``def funcname(`` in a file (on 3.13, as pdb 3.13 does,
+    the function's first executable line, found by compiling the ``def`` from its source)."""
     import re
 
     pattern = re.compile(r"def\s+%s\s*[(]" % re.escape(funcname))
     try:
         with open(filename, encoding="utf-8", errors="replace") as f:
-            for lineno, line in enumerate(f, 1):
-                if pattern.match(line.lstrip()):
-                    return lineno
+            lines = f.readlines()
     except OSError:
         return None
+    for index, line in enumerate(lines):
+        if not pattern.match(line.lstrip()):
+            continue
+        if not _BREAK_AT_FIRST_EXECUTABLE_LINE:
+            return index + 1
+        # pdb 3.13 compiles the def's text, growing it a line at a time until it compiles
+        # (dedented here: sleepy also finds indented methods, as it does on 3.11); text that
+        # never compiles keeps the def line rather than refusing.
+        funcdef = ""
+        for more in lines[index:]:
+            funcdef += more
+            try:
+                code = compile(textwrap.dedent(funcdef), filename, "exec").co_consts[0]
+            except SyntaxError:
+                continue
+            if isinstance(code, types.CodeType):
+                return index + _first_executable_line(code)
+            break
+        return index + 1
     return None
 
 
@@ -533,7 +579,7 @@ def _resolve_function(frame, name, project_root):
         func = func.__func__
     code = getattr(func, "__code__", None)
     if isinstance(code, types.CodeType):
-        return code.co_filename, code.co_firstlineno, code.co_name
+        return code.co_filename, _function_break_line(code), code.co_name
     parts = name.strip().strip("'").split(".")
     if parts and parts[0] == "self":
         parts = parts[1:]
