@@ -601,11 +601,16 @@ def is_suspending(frame):
     import dis
 
     code = frame.f_code
+    yields = ("YIELD_VALUE", "INSTRUMENTED_YIELD_VALUE")
+    lasti = frame.f_lasti
     try:
-        op = code.co_code[frame.f_lasti]
+        op = dis.opname[code.co_code[lasti]]
+        # 3.13 has already moved a suspending frame's f_lasti past its YIELD_VALUE, to the
+        # RESUME that continues it (3.11 and 3.12 leave it on the YIELD_VALUE).
+        before = dis.opname[code.co_code[lasti - 2]] if lasti >= 2 else None
     except (IndexError, TypeError):
         return False
-    return dis.opname[op] in ("YIELD_VALUE", "INSTRUMENTED_YIELD_VALUE")
+    return op in yields or (op == "RESUME" and before in yields)
 
 
 def _no_trace(frame, event, arg):
