@@ -133,15 +133,18 @@ pub fn run(program: Program, options: Options) -> anyhow::Result<i32> {
             }
         }
     }
-    let drain_until = std::time::Instant::now() + Duration::from_millis(300);
+    // The process is gone but its last messages may still be on their way through the reader
+    // thread (a loaded machine can take a while): wait for them until the channel closes, or
+    // for a bounded time when a forked child of the program still holds it open.
+    let drain_until = std::time::Instant::now() + Duration::from_millis(1500);
     while finish.is_none() && std::time::Instant::now() < drain_until {
         match session.next_event(Duration::from_millis(20)) {
             Some(SessionEvent::Agent(AgentMessage::Finished { finish: f, .. })) => finish = Some(f),
             Some(SessionEvent::Agent(AgentMessage::Notice { text, .. })) => {
                 eprintln!("sleepy: {text}")
             }
-            Some(SessionEvent::AgentGone(_)) | None => break,
-            Some(_) => {}
+            Some(SessionEvent::AgentGone(_)) => break,
+            Some(_) | None => {}
         }
     }
     let status = session.wait()?;

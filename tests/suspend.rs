@@ -885,10 +885,13 @@ fn a_kill_during_periodic_snapshots_never_leaves_a_broken_file() {
     let dir = setup(&[program]);
     let d = dir.path();
     let file = d.join("ck.sleepy");
-    // Kill points spread over the run, the same on every run of the test.
-    let waits_ms = [1200u64, 1650, 2100, 1400, 2500, 1900];
+    // Kill points spread over the later snapshots, counted from the first one (how long that
+    // takes depends on the machine's load, and on 3.12+ it waits for the module's big
+    // comprehension to finish).
+    let waits_ms = [200u64, 650, 1100, 400, 1500, 900];
     let mut valid_seen = 0;
     for wait in waits_ms {
+        let _ = std::fs::remove_file(&file);
         let mut child = sleepy()
             .args([
                 "run",
@@ -903,6 +906,11 @@ fn a_kill_during_periodic_snapshots_never_leaves_a_broken_file() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let start = Instant::now();
+        while !file.exists() && start.elapsed() < LIMIT {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(file.exists(), "no snapshot within {LIMIT:?}");
         std::thread::sleep(Duration::from_millis(wait));
         if let Some(agent) = agent_of(child.id()) {
             // SAFETY: kill(2) on the agent of the sleepy this test started.
