@@ -153,6 +153,26 @@ fn settings() -> insta::Settings {
     s
 }
 
+/// The snapshots that show a tick count. CPython 3.11 reports one more line event than 3.12 and
+/// 3.13 in demo.py's loop (28 ticks at the breakpoint, 27 there: real CPython behaviour, which
+/// the ticks follow), so these are kept per version beyond 3.11 (`NAME@py3.12.snap`); every
+/// other screen is the same on each version and has one snapshot.
+const TICK_SNAPSHOTS: &[&str] = &[
+    "screen_80x24",
+    "screen_160x48",
+    "pane_timeline",
+    "status_line",
+];
+
+fn settings_for(name: &str) -> insta::Settings {
+    let mut s = settings();
+    let version = env!("SLEEPY_PYTHON_VERSION");
+    if version != "3.11" && TICK_SNAPSHOTS.contains(&name) {
+        s.set_snapshot_suffix(format!("py{version}"));
+    }
+    s
+}
+
 // --- keys ----------------------------------------------------------------------------------------
 
 #[test]
@@ -416,8 +436,9 @@ fn snapshot_the_whole_screen_at_80x24_and_160x48() {
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         let app = at_withdraw((w, h));
         let buf = screen(&app, w, h);
-        settings().bind(|| {
-            insta::assert_snapshot!(format!("screen_{w}x{h}"), text_of(&buf, buf.area));
+        let name = format!("screen_{w}x{h}");
+        settings_for(&name).bind(|| {
+            insta::assert_snapshot!(name.clone(), text_of(&buf, buf.area));
         });
     }
 }
@@ -427,11 +448,13 @@ fn snapshot_each_pane() {
     let app = at_withdraw((160, 48));
     let buf = screen(&app, 160, 48);
     let areas = app.areas();
-    settings().bind(|| {
-        for pane in Pane::ALL {
-            let name = format!("pane_{}", pane.title().to_lowercase());
-            insta::assert_snapshot!(name, text_of(&buf, areas.of(pane)));
-        }
+    for pane in Pane::ALL {
+        let name = format!("pane_{}", pane.title().to_lowercase());
+        settings_for(&name).bind(|| {
+            insta::assert_snapshot!(name.clone(), text_of(&buf, areas.of(pane)));
+        });
+    }
+    settings_for("status_line").bind(|| {
         insta::assert_snapshot!("status_line", text_of(&buf, areas.status));
     });
 }
