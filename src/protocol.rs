@@ -595,6 +595,10 @@ pub enum AgentMessage {
     /// the record is full): checkpoints are useless from now on.
     TimeTravelOff {
         reason: String,
+        /// Shown after the program's output up to this sync marker (the output other threads
+        /// wrote before sleepy noticed them comes first).
+        #[serde(default)]
+        sync: u64,
     },
     /// A checkpoint of this stop was just forked: its process introduces itself on the travel
     /// socket. The front end waits for it before it shows the stop, so that a backward command

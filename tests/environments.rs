@@ -703,7 +703,7 @@ fn asyncio_quota_inside_a_long_loop_says_why_it_waits() {
     let out = sleepy_in(
         &dir,
         &[],
-        &["run", "--quota-ticks", "100", "asyncio_serve.py", "11"],
+        &["run", "--quota-ticks", "100", "asyncio_serve.py", "13"],
     );
     assert_eq!((out.stdout.as_str(), out.code), ("served True\n", Some(0)));
     assert!(

@@ -190,13 +190,13 @@ impl<'a> TracedFrame<'a> {
             // SAFETY: registering a free function is allowed at any time with the GIL held.
             unsafe { ffi::PyUnstable_Eval_RequestCodeExtraIndex(free_code_info) }
         });
-        let code = if self.code.is_null() {
+        // A monitoring event's code object is borrowed for the event (no reference counting on
+        // the per-line path); a frame's comes from PyFrame_GetCode as a new reference.
+        let owned = self.code.is_null();
+        let code = if owned {
             // SAFETY: the frame is alive; PyFrame_GetCode returns a new reference to its code.
             unsafe { ffi::PyFrame_GetCode(self.frame_ptr()) }.cast::<ffi::PyObject>()
         } else {
-            // SAFETY: the event's code object is alive during the event; the reference taken
-            // here is dropped below like PyFrame_GetCode's.
-            unsafe { ffi::Py_INCREF(self.code) };
             self.code
         };
         let mut extra: *mut c_void = std::ptr::null_mut();
@@ -220,8 +220,10 @@ impl<'a> TracedFrame<'a> {
                 extra = raw.cast();
             }
         }
-        // SAFETY: the frame holds a reference to its code, so dropping ours keeps it alive.
-        unsafe { ffi::Py_DECREF(code) };
+        if owned {
+            // SAFETY: the frame holds a reference to its code, so dropping ours keeps it alive.
+            unsafe { ffi::Py_DECREF(code) };
+        }
         // SAFETY: `extra` points to a CodeInfo owned by the code object, which outlives the frame
         // borrow 'a; CodeInfo is only mutated through Cells.
         unsafe { &*extra.cast::<CodeInfo>() }

@@ -546,8 +546,10 @@ fn run_program(
         // The front end must know before the end that the recorded run cannot be replayed:
         // going back would run the program's output (and its children) again.
         if let Some(reason) = tracer::take_off_reason() {
+            let sync = channel.mark();
             let _ = channel.send(&AgentMessage::TimeTravelOff {
                 reason: reason.to_string(),
+                sync,
             });
         }
         let sync = channel.mark();

@@ -331,7 +331,8 @@ impl Debugger {
                     AgentMessage::Stopped { sync, .. }
                     | AgentMessage::Reply { sync, .. }
                     | AgentMessage::Finished { sync, .. }
-                    | AgentMessage::Notice { sync, .. } => *sync,
+                    | AgentMessage::Notice { sync, .. }
+                    | AgentMessage::TimeTravelOff { sync, .. } => *sync,
                     _ => 0,
                 };
                 self.message_sync = self.message_sync.max(sync);
@@ -591,7 +592,7 @@ impl Debugger {
             }
             AgentMessage::CheckpointTaken { tick, epoch } => self.await_checkpoint(tick, epoch),
             AgentMessage::Diverged { tick, epoch } => self.diverged(tick, epoch, sink),
-            AgentMessage::TimeTravelOff { reason } => self.time_travel_off(reason, sink),
+            AgentMessage::TimeTravelOff { reason, .. } => self.time_travel_off(reason, sink),
             // Only scanners send these, on connections of their own.
             AgentMessage::Scanned(_) => {}
         }

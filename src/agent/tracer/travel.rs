@@ -269,8 +269,11 @@ impl Tracer {
             && !tt.off
         {
             tt.off = true;
+            self.flush_program_output(py);
+            let sync = self.channel.mark();
             let _ = self.channel.send(&AgentMessage::TimeTravelOff {
                 reason: reason.to_string(),
+                sync,
             });
             self.refresh_attention();
         }
