@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{normalize, python, responses, run_with, sleepy};
+use common::{normalize, python, python_minor, responses, run_with, sleepy};
 
 /// No session here should take long; a hang fails the test instead of blocking it.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -714,10 +714,12 @@ fn asyncio_quota_inside_a_long_loop_says_why_it_waits() {
         "{}",
         out.stderr
     );
+    // The report comes at the first line event after 10 s: in serve's loop (line 15 or 16) or
+    // in tick, with serve awaiting at 16; which one is a matter of timing, on every version.
     assert!(
-        out.stderr.contains(
-            "  serve at asyncio_serve.py:16: a generator or coroutine frame can't be rebuilt"
-        ),
+        [15, 16].iter().any(|line| out.stderr.contains(&format!(
+            "  serve at asyncio_serve.py:{line}: a generator or coroutine frame can't be rebuilt"
+        ))),
         "{}",
         out.stderr
     );
@@ -801,18 +803,25 @@ fn subprocesses_and_pools_in_the_debugger() {
 #[test]
 fn threads_main_thread_is_debugged_with_a_note() {
     let dir = env_programs();
+    // 3.12+ inlines the comprehension on line 15 into main: each of its 3 iterations is a new
+    // line event there, where `next` stops (as pdb's does).
+    let repeats = if python_minor() >= 12 { 3 } else { 0 };
     let t = session(
         &dir,
         &[],
-        "b main\nc\nn\nn\np count\nb 21\nc\np got\nn\nc\n",
+        &format!(
+            "b main\nc\n{}n\nn\np count\nb 21\nc\np got\nn\nc\n",
+            "n\n".repeat(repeats)
+        ),
         &["threads.py"],
     );
+    let line_15 = "> $DIR/threads.py(15)main()\n-> threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]\n";
+    assert_eq!(answer(&t, "c", 0), line_15);
+    for i in 0..repeats {
+        assert_eq!(answer(&t, "n", i), line_15);
+    }
     assert_eq!(
-        answer(&t, "c", 0),
-        "> $DIR/threads.py(15)main()\n-> threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]\n"
-    );
-    assert_eq!(
-        answer(&t, "n", 1),
+        answer(&t, "n", repeats + 1),
         "> $DIR/threads.py(17)main()\n-> for t in threads:\n"
     );
     assert_eq!(answer(&t, "p count", 0), "3\n");
@@ -823,7 +832,7 @@ fn threads_main_thread_is_debugged_with_a_note() {
     );
     assert_eq!(answer(&t, "p got", 0), "[(0, 0), (1, 1), (2, 4)]\n");
     assert_eq!(
-        answer(&t, "n", 2),
+        answer(&t, "n", repeats + 2),
         "main got [(0, 0), (1, 1), (2, 4)]\n> $DIR/threads.py(22)main()\n-> return got\n"
     );
     assert_eq!(
