@@ -2,6 +2,7 @@
 """sleepy's performance table: each benchmark program under plain python3 and under sleepy.
 
     python3 benches/bench.py [--repeat N] [--only NAME] [--markdown FILE] [--sleepy PATH]
+    python3 benches/bench.py --versions 3.11,3.12,3.13 [--repeat N] [--markdown FILE]
 
 For every program in benches/programs/, every *variant* (a way of running a program: plain
 python3, `sleepy run`, a do-nothing C tracer, ...) is run side by side in the same rounds,
@@ -18,12 +19,20 @@ Stdlib only. It builds nothing of sleepy: run `cargo build --release` first. The
 C tracer (benches/floor.py) is compiled at bench time into a temporary directory when gcc and
 the Python headers are available; otherwise its columns are skipped with a note.
 
+On 3.12+ (sleepy built with PYO3_PYTHON, see --versions) there are more columns: `settrace`
+(`sleepy run --settrace`: line events from the trace function, as on 3.11, instead of
+sys.monitoring) and the `monitor` / `monitor-jump` floors (a do-nothing C sys.monitoring
+callback). --versions runs the whole table for each version in turn, with the binaries from
+the per-version target directories (VERSION_TARGETS), then benches/travel.py per version, and
+ends with a summary: one row per version.
+
 To add a column, add a Variant to `make_variants()`.
 """
 
 import argparse
 import datetime
 import difflib
+import json
 import math
 import os
 import platform
@@ -43,9 +52,38 @@ REPO = BENCHES.parent
 PROGRAMS = BENCHES / "programs"
 STARTUP_PROGRAM = "empty"
 
-# The recording bar from the brief (section 4): every user line traced, vs plain python.
-BARS = {(3, 11): 2.0}
-BAR_LATER = 1.4  # 3.12 and newer
+# The recording bar: every user line traced, ticks, checkpoints on, vs plain python.
+BARS = {(3, 11): 2.0}  # the brief, section 4
+BAR_LATER = 1.4  # 3.12 and newer: issue 7 ("recording <= 1.4x plain python on 3.12 and 3.13")
+
+
+def bar_for(py_minor):
+    """(bar, where it comes from) for a (major, minor) version."""
+    if py_minor in BARS:
+        return BARS[py_minor], "the brief, section 4"
+    if py_minor >= (3, 12):
+        return BAR_LATER, "issue 7"
+    return None, None
+
+
+# --versions: where each version's release build lives (relative to the repository), and the
+# Python it is built against. 3.11 is the default build; the others have their own target dir.
+VERSION_TARGETS = {"3.11": "target/release", "3.12": "target/py312/release", "3.13": "target/py313/release"}
+
+
+def version_target(version):
+    return VERSION_TARGETS.get(version, f"target/py{version.replace('.', '')}/release")
+
+
+def build_command(version):
+    """The command that makes the release build of sleepy for `version` ("3.12")."""
+    if version == "3.11":
+        return "cargo build --release"
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(pyenv.glob(f"{version}.*"), key=lambda p: [int(x) if x.isdigit() else 0 for x in p.name.split(".")])
+    python = f"$HOME/.pyenv/versions/{found[-1].name}/bin/python3" if found else f"/path/to/python{version}"
+    target = version_target(version).removesuffix("/release")
+    return f"PYO3_PYTHON={python} CARGO_TARGET_DIR={target} cargo build --release"
 
 
 # ---------------------------------------------------------------- programs and variants
@@ -88,8 +126,11 @@ def discover_programs(only):
     return programs
 
 
-def make_variants(python, sleepy, floor_dir, floor_note):
+def make_variants(python, sleepy, floor_dir, floor_note, py_minor=(3, 11)):
     """The columns, in the order they run in each round; the first is the baseline."""
+    later = py_minor >= (3, 12)
+    lines_from = ("line events from sys.monitoring (sleepy's Rust LINE+JUMP callback) while "
+                  "nothing but lines is needed" if later else "line events from sleepy's C trace function")
     variants = [
         Variant("python3", lambda p: [python, str(p.path), *p.args], baseline=True),
         Variant("recording", lambda p: [sleepy, "run", "--time-travel", str(p.path), *p.args], short="recording",
@@ -98,17 +139,26 @@ def make_variants(python, sleepy, floor_dir, floor_note):
                      "the code rewritten (jumpable), every line of user code traced, ticks counted, inputs "
                      "recorded, a checkpoint forked every 50 ms of running (default spacing)."),
         Variant("sleepy run", lambda p: [sleepy, "run", str(p.path), *p.args], short="traced",
-                note="traced = `sleepy run`: the same without checkpoints and the record of inputs."),
+                note="traced = `sleepy run`: the same without checkpoints and the record of inputs. "
+                     f"Both: {lines_from}."),
         Variant("rewritten", lambda p: [sleepy, "run", "--no-trace", str(p.path), *p.args], short="rewritten",
                 note="rewritten = `sleepy run --no-trace`: the rewritten code with no trace hook at all. Its bar "
                      "is on speed, start-up excluded (see the table below)."),
     ]
+    if later:
+        variants.insert(3, Variant(
+            "sleepy run --settrace", lambda p: [sleepy, "run", "--settrace", str(p.path), *p.args],
+            short="settrace",
+            note="settrace = `sleepy run --settrace`: traced, with the line events from the trace function "
+                 "(`PyEval_SetTrace`, as on 3.11) instead of sys.monitoring: the two sources compared."))
 
     def under_floor(mode):
         floor = str(BENCHES / "floor.py")
         return lambda p: [python, floor, "--ext", floor_dir, "--mode", mode, str(p.path), *p.args]
 
     if floor_dir:
+        hook = ("the cheapest hook there is on 3.11" if not later else
+                "the cheapest of the legacy hooks (3.12+ delivers them through sys.monitoring)")
         variants += [
             Variant("settrace-floor", under_floor("floor"), short="floor", headline=False,
                     note="floor = settrace-floor: a C `PyEval_SetTrace` callback that returns 0 at once "
@@ -119,8 +169,20 @@ def make_variants(python, sleepy, floor_dir, floor_note):
             Variant("setprofile-floor", under_floor("profile"), short="profile", headline=False,
                     note="profile = setprofile-floor: the do-nothing C callback installed with "
                          "`PyEval_SetProfile` instead (call/return events only, no trace function): "
-                         "the cheapest hook there is on 3.11."),
+                         f"{hook}."),
         ]
+        if later:
+            variants += [
+                Variant("monitor-floor", under_floor("monitor"), short="monitor", headline=False,
+                        note="monitor = monitor-floor: no trace function; a C function registered with "
+                             "`sys.monitoring.register_callback` for LINE, set globally, that returns None "
+                             "at once for every line of every code object (library code too): the floor of "
+                             "any per-line sys.monitoring recorder (benches/floor.py)."),
+                Variant("monitor-jump-floor", under_floor("monitor-jump"), short="monitor-jump", headline=False,
+                        note="monitor-jump = monitor-jump-floor: the same with JUMP events too, never disabled. "
+                             "sleepy disables JUMP at almost every location the first time (all but backward "
+                             "jumps within one line), so its JUMP cost lies between `monitor` and this."),
+            ]
     elif floor_note:
         variants.append(Variant("settrace-floor", None, note=f"settrace-floor: skipped ({floor_note})."))
     return variants
@@ -134,6 +196,22 @@ def find_sleepy(path):
         where = "" if path else " (the default, target/release/sleepy under the repository)"
         sys.exit(f"bench.py: no sleepy binary at {sleepy}{where}.\n"
                  f"Build it first:  cargo build --release   (or pass --sleepy PATH)")
+    return str(sleepy)
+
+
+def find_version_sleepy(version):
+    """The release build for `version` ("3.12") in its target dir; exits naming the build
+    command when it is missing or embeds another Python."""
+    target = version_target(version)
+    sleepy = REPO / target / "sleepy"
+    if not sleepy.is_file() or not os.access(sleepy, os.X_OK):
+        sys.exit(f"bench.py: no sleepy for Python {version} at {target}/sleepy.\n"
+                 f"Build it first (in {REPO}):\n    {build_command(version)}")
+    line = sleepy_version(str(sleepy))
+    m = re.search(r"embeds Python (\d+\.\d+)", line)
+    if not m or m.group(1) != version:
+        sys.exit(f"bench.py: {target}/sleepy is not built for Python {version}: `sleepy --version` says "
+                 f"{line!r}.\nRebuild it:\n    {build_command(version)}")
     return str(sleepy)
 
 
@@ -291,9 +369,10 @@ def markdown_table(header, rows):
     return "\n".join(lines)
 
 
-def build_tables(programs, outcomes, variants, bar):
+def build_tables(programs, outcomes, variants, bar, gmeans=None):
     """The headline table (full columns for the headline variants, the ratio only for the
-    diagnostic ones) and, when there are diagnostic variants, their detail table."""
+    diagnostic ones) and, when there are diagnostic variants, their detail table. The geometric
+    means of the min/min ratios go into `gmeans` (variant name -> ratio) when it is given."""
     base = next(v for v in variants if v.baseline)
     others = [v for v in variants if v.command and not v.baseline]
     diagnostic = [v for v in others if not v.headline]
@@ -341,6 +420,8 @@ def build_tables(programs, outcomes, variants, bar):
         rows.append(row)
         detail_rows.append(detail)
 
+    if gmeans is not None:
+        gmeans.update((v.name, geomean(per_variant[v.name][0])) for v in others)
     if len(timed) > 1:
         row, detail = ["**geometric mean**", ""], ["**geometric mean**", ""]
         for v in others:
@@ -380,9 +461,10 @@ def startup_line(outcomes, variants):
 REWRITE_BAR = 0.95  # rewritten code, not traced: at least this fraction of the original's speed
 
 
-def rewritten_table(programs, outcomes, variants):
+def rewritten_table(programs, outcomes, variants, gmeans=None):
     """Speed of the rewritten code against the original, process start-up excluded: each
-    variant's start-up (its min on empty.py) is taken off its times before dividing."""
+    variant's start-up (its min on empty.py) is taken off its times before dividing. The
+    geometric mean goes into gmeans["rewritten speed"] when `gmeans` is given."""
     empty = outcomes.get(STARTUP_PROGRAM)
     if empty is None or empty.failure or "rewritten" not in empty.times:
         return None
@@ -400,6 +482,8 @@ def rewritten_table(programs, outcomes, variants):
         verdict = "—" if speed is None else ("met" if speed >= REWRITE_BAR else f"missed by {REWRITE_BAR - speed:.3f}")
         rows.append([p.name, f"{orig:.3f}", f"{rew:.3f}", fmt(speed, ".3f") + "x", verdict])
     g = geomean(speeds)
+    if gmeans is not None:
+        gmeans["rewritten speed"] = g
     rows.append(["**geometric mean**", "", "", f"**{fmt(g, '.3f')}x**",
                  "—" if g is None else ("met" if g >= REWRITE_BAR else f"missed by {REWRITE_BAR - g:.3f}")])
     header = ["program", f"{base.name} − start-up (s)", "rewritten − start-up (s)", "speed vs original",
@@ -478,35 +562,16 @@ def run_once_env(cmd, env):
     return time.perf_counter() - start, proc
 
 
-def main():
-    parser = argparse.ArgumentParser(
-        description="Time the benchmark programs under plain python3 and under sleepy, side by side.")
-    parser.add_argument("--sleepy", metavar="PATH", help="the sleepy binary (default: target/release/sleepy)")
-    parser.add_argument("--python", metavar="PATH",
-                        help="the plain interpreter (default: the one sleepy embeds, from `sleepy --version`)")
-    parser.add_argument("--repeat", type=int, default=5, metavar="N", help="timed rounds (default 5)")
-    parser.add_argument("--warmup", type=int, default=1, metavar="N", help="untimed rounds first (default 1)")
-    parser.add_argument("--only", action="append", metavar="NAME",
-                        help="run only this program (repeatable, or comma-separated)")
-    parser.add_argument("--no-floor", action="store_true", help="skip the settrace-floor/-calls columns")
-    parser.add_argument("--markdown", metavar="FILE", help="also write the report to FILE")
-    parser.add_argument("--list", action="store_true", help="list the programs and exit")
-    opts = parser.parse_args()
-    if opts.repeat < 1:
-        parser.error("--repeat must be at least 1")
-
-    programs = discover_programs(opts.only)
-    if opts.list:
-        print("\n".join(f"{p.name:15s} {p.path.relative_to(REPO)}" for p in programs))
-        return 0
-    sleepy = find_sleepy(opts.sleepy)
+def bench_version(opts, programs, sleepy, python, log, level="#"):
+    """The whole table for one sleepy binary (one Python). Prints its report as it goes and
+    returns {"lines": the report, "failures": [...], "summary": {...}} for --versions."""
     sversion = sleepy_version(sleepy)
-    python = opts.python or embedded_python(sversion) or "python3"
+    python = python or embedded_python(sversion) or "python3"
     py_version, py_minor, py_exe = python_info(python)
-    bar = BARS.get(py_minor, BAR_LATER if py_minor >= (3, 12) else None)
-
-    def log(msg):
-        print(msg, file=sys.stderr, flush=True)
+    bar, bar_source = bar_for(py_minor)
+    load = os.getloadavg()
+    built = os.stat(sleepy).st_mtime
+    built_at = datetime.datetime.fromtimestamp(built).astimezone().isoformat(timespec="seconds")
 
     with tempfile.TemporaryDirectory(prefix="sleepy-floor-") as tmp:
         floor_dir, floor_note = None, None
@@ -520,16 +585,17 @@ def main():
             except floor.Unavailable as e:
                 floor_note = str(e)
                 log(f"bench.py: settrace-floor column skipped: {e}")
-        variants = make_variants(python, sleepy, floor_dir, floor_note)
+        variants = make_variants(python, sleepy, floor_dir, floor_note, py_minor)
 
         header = [
-            "# sleepy benchmarks",
+            f"{level} sleepy benchmarks" + (f", Python {py_minor[0]}.{py_minor[1]}" if level != "#" else ""),
             "",
             f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
             f"- command: `{shlex.join(['python3', *sys.argv])}`",
-            f"- Python: {py_version} ({py_exe}); sleepy: {sversion}",
+            f"- Python: {py_version} ({py_exe}); sleepy: {sversion} ({os.path.relpath(sleepy, REPO)}, "
+            f"built {built_at})",
             f"- machine: {nproc()} CPUs (nproc), {cpu_model()}, {platform.system()} {platform.release()}; "
-            f"load average at start {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+            f"load average at start {', '.join(f'{x:.2f}' for x in load)}",
             f"- sleepy commit: {git_describe()}",
             f"- method: {opts.warmup} untimed + {opts.repeat} timed rounds per program, variants interleaved "
             f"in each round ({', '.join(v.name for v in variants if v.command)}); wall clock of the whole "
@@ -541,38 +607,172 @@ def main():
 
         outcomes = {}
         for p in programs:
-            log(f"{p.name}:")
+            log(f"{p.name} (Python {py_minor[0]}.{py_minor[1]}):")
             outcomes[p.name] = bench_program(p, variants, opts.repeat, opts.warmup, sleepy, log)
             if outcomes[p.name].failure:
                 log(outcomes[p.name].failure)
 
+    gmeans = {}
     body = []
     if any(p.name != STARTUP_PROGRAM for p in programs):
-        tables = build_tables(programs, outcomes, variants, bar or 2.0)
+        tables = build_tables(programs, outcomes, variants, bar or 2.0, gmeans)
         body += [tables[0], ""]
         if len(tables) > 1:
             body += ["The diagnostic variants in detail:", "", tables[1], ""]
     line = startup_line(outcomes, variants)
     if line:
         body += [line, ""]
-    rewritten = rewritten_table(programs, outcomes, variants)
+    rewritten = rewritten_table(programs, outcomes, variants, gmeans)
     if rewritten:
         body += ["Rewritten code, not traced, against the original (start-up taken off both):", "", rewritten, ""]
     if not opts.only or "rewrite-cost" in ",".join(opts.only):
         log("rewrite cost:")
         body += [rewrite_cost(python, sleepy, min(opts.repeat, 3), log), ""]
     if bar:
-        body.append(f"Bar (brief, section 4): recording (every user line traced, ticks, checkpoints on) ≤ {bar:.1f}x plain python "
+        body.append(f"Bar ({bar_source}): recording (every user line traced, ticks, checkpoints on) ≤ {bar:.1f}x plain python "
                     f"on {py_minor[0]}.{py_minor[1]}. Ratios are min/min; \"median ratio\" is the median of the per-round "
                     f"ratios. Ticks = line events sleepy counted (`sleepy run --stats`); "
                     f"\"ns/tick\" = (traced min − python3 min) / ticks.")
     body += [f"- {v.note}" for v in variants if v.note]
     failures = [o.failure for o in outcomes.values() if o.failure]
+    if os.stat(sleepy).st_mtime != built:
+        # Someone rebuilt it while the bench ran: the rounds may mix two binaries.
+        failures.append(f"{sleepy} was rebuilt during the run (built {built_at} at the start, "
+                        f"{datetime.datetime.fromtimestamp(os.stat(sleepy).st_mtime).astimezone().isoformat(timespec='seconds')} "
+                        f"at the end): its figures may mix two builds")
     if failures:
-        body += ["", "## FAILURES", ""] + ["```\n" + f + "\n```" for f in failures]
-    print("\n".join(body), flush=True)
+        body += ["", f"{level}# FAILURES", ""] + ["```\n" + f + "\n```" for f in failures]
+    print("\n".join(body) + "\n", flush=True)
+    summary = {"version": f"{py_minor[0]}.{py_minor[1]}", "python": py_version, "bar": bar,
+               "gmeans": gmeans, "load": load, "failures": len(failures)}
+    return {"lines": header + body, "failures": failures, "summary": summary}
+
+
+def run_travel(sleepy, log):
+    """benches/travel.py for one binary: (its markdown report, its figures) or (message, None)."""
+    with tempfile.TemporaryDirectory(prefix="sleepy-travel-") as tmp:
+        out = Path(tmp, "travel.json")
+        cmd = [sys.executable, str(BENCHES / "travel.py"), "--sleepy", sleepy, "--json", str(out)]
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if proc.returncode != 0 or not out.exists():
+            message = f"travel.py failed (status {proc.returncode}): {shlex.join(cmd)}\n{proc.stderr.strip()[-2000:]}"
+            log(message)
+            return message, None
+        return proc.stdout.strip(), json.loads(out.read_text())
+
+
+SUMMARY_COLUMNS = [  # (variant name, label)
+    ("recording", "recording"), ("sleepy run", "traced"), ("sleepy run --settrace", "settrace"),
+    ("rewritten", "rewritten"), ("rewritten speed", "rewritten speed (start-up off)"),
+    ("settrace-floor", "floor"), ("settrace-calls", "calls"), ("setprofile-floor", "profile"),
+    ("monitor-floor", "monitor"), ("monitor-jump-floor", "monitor-jump"),
+]
+
+
+def summary_tables(results, travels):
+    """One row per version: the geometric means, then the time-travel figures."""
+    header = ["Python"] + [label for _, label in SUMMARY_COLUMNS] + ["recording bar", "load at start"]
+    rows = []
+    for r in results:
+        s, g = r["summary"], r["summary"]["gmeans"]
+        cells = [f"{s['version']} ({s['python']})"]
+        for name, _ in SUMMARY_COLUMNS:
+            cell = fmt(g.get(name), ".2f" if name != "rewritten speed" else ".3f", "n/a")
+            cells.append(cell + ("x" if g.get(name) else ""))
+        rec = g.get("recording")
+        cells.append(f"≤ {s['bar']:.1f}x: " + bar_cell(rec, s["bar"]) if s["bar"] and rec else "—")
+        cells.append(f"{s['load'][0]:.2f}")
+        if s["failures"]:
+            cells[0] += f" ({s['failures']} FAILED)"
+        rows.append(cells)
+    tables = [markdown_table(header, rows)]
+    if travels:
+        header = ["Python", "pause median, 25 MB", "pause median, 500 MB", "rstep p50", "rstep p95",
+                  "rnext p50", "restore p50", "restore p95", "checkpoints"]
+        rows = []
+        for r, t in zip(results, travels):
+            name = f"{r['summary']['version']} ({r['summary']['python']})"
+            if t is None:
+                rows.append([name] + ["FAILED"] + [""] * (len(header) - 2))
+                continue
+            ms = lambda x: f"{x * 1000:.1f} ms"  # noqa: E731
+            rows.append([name, f"{t['pause'][0]['median_ms']:.3f} ms", f"{t['pause'][1]['median_ms']:.3f} ms",
+                         ms(t['rstep_p50']), ms(t['rstep_p95']), ms(t['rnext_p50']), ms(t['restore_p50']),
+                         ms(t['restore_p95']), str(t['checkpoints'])])
+        tables.append(markdown_table(header, rows))
+    return tables
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Time the benchmark programs under plain python3 and under sleepy, side by side.")
+    parser.add_argument("--sleepy", metavar="PATH", help="the sleepy binary (default: target/release/sleepy)")
+    parser.add_argument("--python", metavar="PATH",
+                        help="the plain interpreter (default: the one sleepy embeds, from `sleepy --version`)")
+    parser.add_argument("--versions", metavar="LIST",
+                        help="comma-separated Python versions, e.g. 3.11,3.12,3.13: the whole table for each "
+                             "(binaries from " + ", ".join(f"{v}: {t}" for v, t in VERSION_TARGETS.items())
+                             + "), benches/travel.py for each, then a summary side by side")
+    parser.add_argument("--no-travel", action="store_true", help="with --versions: skip benches/travel.py")
+    parser.add_argument("--repeat", type=int, default=5, metavar="N", help="timed rounds (default 5)")
+    parser.add_argument("--warmup", type=int, default=1, metavar="N", help="untimed rounds first (default 1)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this program (repeatable, or comma-separated)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the do-nothing C hook (floor) columns")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the report to FILE")
+    parser.add_argument("--list", action="store_true", help="list the programs and exit")
+    opts = parser.parse_args()
+    if opts.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if opts.versions and (opts.sleepy or opts.python):
+        parser.error("--versions picks the binaries and interpreters itself: drop --sleepy/--python")
+
+    programs = discover_programs(opts.only)
+    if opts.list:
+        print("\n".join(f"{p.name:15s} {p.path.relative_to(REPO)}" for p in programs))
+        return 0
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    if not opts.versions:
+        result = bench_version(opts, programs, find_sleepy(opts.sleepy), opts.python, log)
+        lines, failures = result["lines"], result["failures"]
+    else:
+        versions = [v.strip() for v in opts.versions.split(",") if v.strip()]
+        bad = [v for v in versions if not re.fullmatch(r"3\.\d+", v)]
+        if bad:
+            parser.error(f"--versions: not a 3.x version: {', '.join(bad)}")
+        binaries = [find_version_sleepy(v) for v in versions]  # all checked before anything runs
+        lines, failures, results, travels = [], [], [], []
+        lines += ["# sleepy benchmarks per Python version", "",
+                  f"- command: `{shlex.join(['python3', *sys.argv])}`",
+                  f"- sleepy commit: {git_describe()}", ""]
+        print("\n".join(lines), flush=True)
+        for version, sleepy in zip(versions, binaries):
+            result = bench_version(opts, programs, sleepy, None, log, level="##")
+            results.append(result)
+            lines += result["lines"] + [""]
+            failures += result["failures"]
+            if not opts.no_travel:
+                log(f"travel.py (Python {version}):")
+                text, figures = run_travel(sleepy, log)
+                travels.append(figures)
+                part = [f"### Time travel, Python {version} (benches/travel.py --sleepy {os.path.relpath(sleepy, REPO)})",
+                        "", text, ""]
+                print("\n".join(part), flush=True)
+                lines += part
+        summary = summary_tables(results, travels if not opts.no_travel else None)
+        part = ["## Summary, side by side", "",
+                "Geometric means over the programs of the min/min ratio against each version's own python3 "
+                "(rewritten speed: start-up taken off both; n/a: no such column on that version):", "",
+                summary[0], ""]
+        if len(summary) > 1:
+            part += ["Time travel (benches/travel.py; pause = the program's stop per checkpoint):", "", summary[1], ""]
+        print("\n".join(part), flush=True)
+        lines += part
     if opts.markdown:
-        Path(opts.markdown).write_text("\n".join(header + body) + "\n")
+        Path(opts.markdown).write_text("\n".join(lines) + "\n")
         log(f"bench.py: report written to {opts.markdown}")
     if failures:
         log(f"bench.py: {len(failures)} program(s) FAILED: outputs differ or a run failed (see above)")

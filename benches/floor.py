@@ -1,11 +1,13 @@
-"""The cost floor of a C-level trace function: run a program under a tracer that does nothing.
+"""The cost floor of a C-level hook: run a program under a tracer that does nothing.
 
 On CPython 3.11, installing *any* C trace function with `PyEval_SetTrace` switches the eval
 loop into its tracing mode: every instruction is dispatched through the tracing path (which
 looks up the line of each instruction and materialises a frame object for each frame) and the
 specialised ("quickened") instructions of PEP 659 are replaced by their generic forms. A
 tracer that does no work at all therefore still costs something; that is the floor any
-`PyEval_SetTrace`-based recorder (sleepy's included) stands on.
+`PyEval_SetTrace`-based recorder (sleepy's included) stands on. On 3.12+, where sleepy takes
+its line events from `sys.monitoring` (PEP 669) when it needs only lines, the `monitor` modes
+give the same floor for that hook.
 
 A ctypes callback would not do: it is a Python function called through libffi, slower than
 `sys.settrace`. So this file carries the C source of a tiny extension module, which
@@ -18,7 +20,16 @@ Modes:
           event and does nothing else: the cost of the tracing mode itself, with no line
           callback anywhere (what a recorder that counts only calls/returns would pay on 3.11).
   profile the do-nothing callback set with `PyEval_SetProfile` instead (call/return events
-          only, no trace function at all); not one of bench.py's default columns.
+          only, no trace function at all).
+  monitor (3.12+) no trace function: a C function (METH_FASTCALL, like sleepy's Rust one)
+          registered with `sys.monitoring.register_callback` for LINE under a free tool id,
+          the event set globally with `sys.monitoring.set_events`; it returns None at once, so
+          every line of every code object (library code too) keeps calling it. The floor any
+          per-line `sys.monitoring` recorder stands on.
+  monitor-jump (3.12+) the same, with JUMP events too (the same do-nothing function, kept on
+          at every jump). sleepy also takes JUMP but disables it at nearly every location the
+          first time (forward jumps, and backward jumps to another line), so its JUMP cost lies
+          between `monitor` and `monitor-jump`.
 
 Usage:
   python3 floor.py --build DIR                      build the extension into DIR, print its path
@@ -82,8 +93,17 @@ install(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* sys.monitoring callbacks (3.12+): take any arguments, do nothing, return None. */
+static PyObject *
+monitor_noop(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"install", install, METH_VARARGS, "install(mode): set the C trace function"},
+    {"noop", (PyCFunction)(void (*)(void))monitor_noop, METH_FASTCALL,
+     "noop(*args): a sys.monitoring callback that does nothing and returns None"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -155,11 +175,36 @@ def load(directory):
     return module
 
 
+# Mode -> the sys.monitoring events (names in sys.monitoring.events) the do-nothing C function
+# is registered for.
+MONITOR_MODES = {"monitor": ("LINE",), "monitor-jump": ("LINE", "JUMP")}
+
+
+def install_monitor(callback, event_names):
+    """Registers `callback` for `event_names` under the first free tool id, globally."""
+    mon = getattr(sys, "monitoring", None)
+    if mon is None:
+        sys.exit(f"floor.py: the monitor modes need sys.monitoring (Python 3.12+); "
+                 f"this is {sys.version.split()[0]}")
+    for tool in range(6):  # 0-5: the ids tools may claim (6 and 7 belong to sys.settrace/setprofile)
+        if mon.get_tool(tool) is None:
+            break
+    else:
+        sys.exit("floor.py: no free sys.monitoring tool id")
+    mon.use_tool_id(tool, "sleepy-floor")
+    events = 0
+    for name in event_names:
+        event = getattr(mon.events, name)
+        mon.register_callback(tool, event, callback)
+        events |= event
+    mon.set_events(tool, events)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", metavar="DIR", help="build the extension into DIR and exit")
     parser.add_argument("--ext", metavar="DIR", help="directory holding the built extension")
-    parser.add_argument("--mode", choices=["floor", "calls", "profile"], default="floor")
+    parser.add_argument("--mode", choices=["floor", "calls", "profile", *MONITOR_MODES], default="floor")
     parser.add_argument("program", nargs="?")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     opts = parser.parse_args()
@@ -176,7 +221,10 @@ def main():
     program = os.path.abspath(opts.program)
     sys.argv = [opts.program] + opts.args
     sys.path[0] = os.path.dirname(program)
-    tracer.install(opts.mode)
+    if opts.mode in MONITOR_MODES:
+        install_monitor(tracer.noop, MONITOR_MODES[opts.mode])
+    else:
+        tracer.install(opts.mode)
     runpy.run_path(program, run_name="__main__")
 
 

@@ -2,7 +2,10 @@
 """Time-travel figures: what a checkpoint costs the program, how fast going back is, and how
 much memory the checkpoints hold against their budget.
 
-    python3 benches/travel.py [--sleepy PATH] [--markdown FILE] [--quick]
+    python3 benches/travel.py [--sleepy PATH] [--markdown FILE] [--json FILE] [--quick]
+
+--sleepy picks the binary, hence the Python (e.g. target/py312/release/sleepy for 3.12);
+--json also writes the figures as JSON (benches/bench.py --versions reads them).
 
 Measured (every figure is measured here, by this script, on this machine):
 
@@ -21,6 +24,7 @@ Stdlib only; run `cargo build --release` first.
 """
 
 import argparse
+import json
 import os
 import re
 import select
@@ -91,7 +95,7 @@ def find_sleepy(path):
     p = Path(path) if path else REPO / "target" / "release" / "sleepy"
     if not p.exists():
         sys.exit(f"travel.py: {p} does not exist; run `cargo build --release` first")
-    return str(p)
+    return str(p.resolve())  # the runs' working directory is a temporary one
 
 
 def pause_figures(sleepy, mb, seconds, workdir):
@@ -215,8 +219,9 @@ def budget_figures(sleepy, workdir, seconds, max_count, max_mb):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sleepy")
-    ap.add_argument("--markdown")
+    ap.add_argument("--sleepy", metavar="PATH", help="the sleepy binary (default: target/release/sleepy)")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the report to FILE")
+    ap.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     ap.add_argument("--quick", action="store_true", help="fewer steps, shorter runs (a smoke test)")
     args = ap.parse_args()
     sleepy = find_sleepy(args.sleepy)
@@ -228,7 +233,10 @@ def main():
         lines.append(text)
 
     say(f"sleepy: {subprocess.run([sleepy, '--version'], capture_output=True, text=True).stdout.strip()}")
-    say(f"command: python3 benches/travel.py{' --quick' if args.quick else ''}")
+    say(f"command: python3 benches/travel.py{' --sleepy ' + args.sleepy if args.sleepy else ''}"
+        f"{' --quick' if args.quick else ''}")
+    say(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    figures = {"sleepy": sleepy, "pause": []}
     with tempfile.TemporaryDirectory() as d:
         workdir = Path(d)
         say()
@@ -236,10 +244,16 @@ def main():
         say("|---|---:|---:|---:|---:|---|")
         for mb in (25, 500):
             f = pause_figures(sleepy, mb, 1.0 if args.quick else 3.0, workdir)
+            figures["pause"].append(f)
             bar = ("met" if f["median_ms"] < 1.0 else "missed") if mb == 25 else "—"
             say(f"| {f['rss_mb']:.0f} MB | {f['taken']} | {f['median_ms']:.3f} ms | {f['p95_ms']:.3f} ms | "
                 f"{f['max_ms']:.3f} ms | {'< 1 ms: ' + bar if mb == 25 else bar} |")
         lat = back_latency(sleepy, workdir, steps)
+        for name in ("rstep", "rnext", "restore", "marker"):
+            figures[f"{name}_p50"] = percentile(lat[name], 0.5)
+            figures[f"{name}_p95"] = percentile(lat[name], 0.95)
+            figures[f"{name}_max"] = max(lat[name])
+        figures["checkpoints"] = lat["checkpoints"]
         say()
         ms = lambda v: f"{v * 1000:.1f} ms"
         say("| command | runs | p50 | p95 | max | bar |")
@@ -258,8 +272,11 @@ def main():
         say(f"After a {5 if args.quick else 20} s run rewriting a 2000x200 list of lists: {b['count']} checkpoints "
             f"holding {b['mb']:.1f} MB of their own, budget {b['max_count']} checkpoints / {b['max_mb']} MB: "
             + ("within budget" if b['count'] <= b['max_count'] and b['mb'] <= b['max_mb'] else "OVER BUDGET"))
+        figures["budget"] = b
     if args.markdown:
         Path(args.markdown).write_text("\n".join(lines) + "\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")
 
 
 if __name__ == "__main__":
