@@ -104,7 +104,7 @@ fn sys_monitoring_is_used_on_3_12_and_later() {
     std::fs::write(
         dir.path().join("probe.py"),
         "import sys\nm = getattr(sys, 'monitoring', None)\n\
-         print((m.get_tool(0), m.get_events(0) == (m.events.LINE | m.events.JUMP)) if m else None)\n",
+         print((m.get_tool(0), m.get_events(0) & (m.events.LINE | m.events.JUMP) == (m.events.LINE | m.events.JUMP)) if m else None)\n",
     )
     .expect("write the probe");
     let probe = |extra: &[&str]| {

@@ -336,6 +336,10 @@ pub enum LineOutcome {
 /// line events `PyEval_SetTrace` would deliver (see [`monitor_lines`]).
 pub type LineHandler = for<'a, 'py> fn(Python<'py>, TracedFrame<'a>) -> LineOutcome;
 
+/// Whether a code object is the program's (its lines are counted). Also true when the tracer
+/// cannot say (another thread, a busy tracer): a location stays reported then.
+pub type UserCheck = for<'a, 'py> fn(Python<'py>, TracedFrame<'a>) -> bool;
+
 #[cfg(Py_3_12)]
 mod monitoring {
     use super::*;
@@ -345,9 +349,10 @@ mod monitoring {
 
     pub struct Setup {
         pub handler: LineHandler,
+        pub user: UserCheck,
         /// `sys.monitoring.DISABLE`, returned to turn a location's event off.
         pub disable: Py<PyAny>,
-        /// `events.LINE | events.JUMP`.
+        /// `events.LINE | events.JUMP`, and on 3.13 `PY_START | PY_RESUME` (see `on_start`).
         pub events: u32,
     }
 
@@ -458,6 +463,36 @@ mod monitoring {
         deliver(py, code, to_line)
     }
 
+    /// PY_START / PY_RESUME(code, offset) on 3.13: nothing to do but be there. 3.13 hides the
+    /// line event of a function's (or a resumed generator's) first instruction when it is on
+    /// the line of its RESUME and that RESUME is not instrumented, which it is for `settrace`
+    /// (it takes these events); with them on, both sources see the same line events (a
+    /// lambda's, a class body's, a generator expression's first line). Library code turns its
+    /// location off at once.
+    pub unsafe extern "C" fn on_start(
+        _module: *mut ffi::PyObject,
+        args: *mut *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+    ) -> *mut ffi::PyObject {
+        // SAFETY: CPython calls monitoring callbacks with the GIL held.
+        let py = unsafe { Python::assume_attached() };
+        let Some(setup) = SETUP.get().filter(|_| nargs >= 1) else {
+            return outcome(py, LineOutcome::Continue);
+        };
+        let frame = TracedFrame {
+            ptr: std::ptr::null_mut(),
+            // SAFETY: at least one borrowed argument, as checked.
+            code: unsafe { *args },
+            line: -1,
+            _life: PhantomData,
+        };
+        if (setup.user)(py, frame) {
+            outcome(py, LineOutcome::Continue)
+        } else {
+            outcome(py, LineOutcome::Disable)
+        }
+    }
+
     pub fn make_callback<'py>(
         py: Python<'py>,
         name: &'static CStr,
@@ -496,7 +531,11 @@ pub fn can_monitor_lines() -> bool {
 /// Claims `sys.monitoring`'s debugger tool id for sleepy and registers the line callbacks
 /// (3.12+). Returns false, leaving everything to the trace function, on 3.11 or when the tool
 /// id is taken.
-pub fn setup_line_monitoring(py: Python<'_>, handler: LineHandler) -> PyResult<bool> {
+pub fn setup_line_monitoring(
+    py: Python<'_>,
+    handler: LineHandler,
+    user: UserCheck,
+) -> PyResult<bool> {
     #[cfg(Py_3_12)]
     {
         if monitoring::SETUP.get().is_some() {
@@ -516,16 +555,28 @@ pub fn setup_line_monitoring(py: Python<'_>, handler: LineHandler) -> PyResult<b
         let on_jump = monitoring::make_callback(py, c"sleepy_jump", monitoring::on_jump)?;
         mon.call_method1("register_callback", (monitoring::TOOL, line, on_line))?;
         mon.call_method1("register_callback", (monitoring::TOOL, jump, on_jump))?;
+        #[allow(unused_mut)]
+        let mut wanted = line | jump;
+        #[cfg(Py_3_13)]
+        {
+            let start: u32 = events.getattr("PY_START")?.extract()?;
+            let resume: u32 = events.getattr("PY_RESUME")?.extract()?;
+            let on_start = monitoring::make_callback(py, c"sleepy_start", monitoring::on_start)?;
+            mon.call_method1("register_callback", (monitoring::TOOL, start, &on_start))?;
+            mon.call_method1("register_callback", (monitoring::TOOL, resume, &on_start))?;
+            wanted |= start | resume;
+        }
         let _ = monitoring::SETUP.set(monitoring::Setup {
             handler,
+            user,
             disable: mon.getattr("DISABLE")?.unbind(),
-            events: line | jump,
+            events: wanted,
         });
         Ok(true)
     }
     #[cfg(not(Py_3_12))]
     {
-        let _ = (py, handler);
+        let _ = (py, handler, user);
         Ok(false)
     }
 }

@@ -182,7 +182,7 @@ fn start_tracing(py: Python<'_>) -> PyResult<()> {
     // 3.12+: line events can come from sys.monitoring when nothing else is needed (the tracer
     // switches at its next event).
     let monitoring = !SETTRACE_ONLY.load(std::sync::atomic::Ordering::Relaxed)
-        && cpython::setup_line_monitoring(py, tracer::handle_line)?;
+        && cpython::setup_line_monitoring(py, tracer::handle_line, tracer::is_user_code)?;
     tracer::with(|t| t.allow_monitoring(monitoring));
     Ok(())
 }

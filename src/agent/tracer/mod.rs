@@ -276,6 +276,20 @@ pub fn handle<'a, 'py>(
     })
 }
 
+/// Whether a code object is the program's, for `sys.monitoring` (3.12+): true when the tracer
+/// cannot answer (another thread, or busy), so nothing is turned off by mistake.
+pub fn is_user_code<'a, 'py>(py: Python<'py>, frame: TracedFrame<'a>) -> bool {
+    TRACER.with(|cell| {
+        let Ok(mut guard) = cell.try_borrow_mut() else {
+            return true;
+        };
+        match guard.as_mut() {
+            Some(tracer) => tracer.code_info(py, frame).user,
+            None => true,
+        }
+    })
+}
+
 /// The `sys.monitoring` line handler (3.12+; see [`cpython::monitor_lines`]).
 pub fn handle_line<'a, 'py>(py: Python<'py>, frame: TracedFrame<'a>) -> cpython::LineOutcome {
     TRACER.with(|cell| {
@@ -410,10 +424,13 @@ impl Tracer {
     /// events, so the tick is the same whichever delivered it (a replay may switch at other
     /// places than the run it replays).
     fn sync_source(&mut self, py: Python<'_>) {
-        if self.lines_only == self.monitoring {
+        // `scanning` and `restore` are read live: they can change after `lines_only` was last
+        // computed (a copy adopting a scan refreshes `quiet` before `scanning`).
+        let want = self.lines_only && !self.scanning && self.restore.is_none();
+        if want == self.monitoring {
             return;
         }
-        if !self.lines_only {
+        if !want {
             // Frames that started while monitoring had no call event, so their f_trace_lines
             // was never turned off: library frames on the stack must not report lines.
             let mut frame = py
@@ -429,8 +446,8 @@ impl Tracer {
                 frame = f.getattr(intern!(py, "f_back")).ok();
             }
         }
-        match cpython::monitor_lines(py, self.lines_only) {
-            Ok(()) => self.monitoring = self.lines_only,
+        match cpython::monitor_lines(py, want) {
+            Ok(()) => self.monitoring = want,
             Err(e) => self.internal_error(py, &format!("switching line events: {e}")),
         }
     }
