@@ -493,6 +493,7 @@ fn run_program(
             .call1((&value,))?
             .extract::<i32>()?,
         _ => {
+            tracer::with(|t| t.end_scan_at_uncaught(py, &value));
             let (description, hook_status): (String, Option<i32>) = runner
                 .getattr("report_uncaught")?
                 .call1((&value,))?

@@ -1089,6 +1089,29 @@ impl Tracer {
         }
     }
 
+    /// A scanner whose program ended with an uncaught exception has seen every line before its
+    /// limit: it answers now, before the traceback is printed (printing reads the source,
+    /// which the recorded run may have done at another moment: 3.13 reads it before writing
+    /// the traceback's first line, and its linecache may be warm in one process and cold in
+    /// the other).
+    pub fn end_scan_at_uncaught(&mut self, py: Python<'_>, exc: &Bound<'_, PyAny>) {
+        if !self.scanning {
+            return;
+        }
+        let Ok(tb) = exc.getattr("__traceback__") else {
+            self.scan_ended();
+            return;
+        };
+        let innermost = self
+            .call_inspect(py, "traceback_stack", (&tb,))
+            .and_then(|s| s.extract::<Vec<(Py<PyAny>, u32)>>().ok())
+            .and_then(|s| s.last().map(|(f, _)| f.clone_ref(py)));
+        match innermost {
+            Some(frame) => self.finish_scan(frame.bind(py), true),
+            None => self.scan_ended(),
+        }
+    }
+
     /// Stops after an uncaught exception, on the frames of its traceback.
     pub fn post_mortem(
         &mut self,
@@ -1100,17 +1123,7 @@ impl Tracer {
             Ok(tb) => tb,
             Err(_) => return true,
         };
-        if self.scanning {
-            // A scanner whose program ended this way has seen every line before its limit.
-            let innermost = self
-                .call_inspect(py, "traceback_stack", (&tb,))
-                .and_then(|s| s.extract::<Vec<(Py<PyAny>, u32)>>().ok())
-                .and_then(|s| s.last().map(|(f, _)| f.clone_ref(py)));
-            match innermost {
-                Some(frame) => self.finish_scan(frame.bind(py), true),
-                None => self.scan_ended(),
-            }
-        }
+        self.end_scan_at_uncaught(py, exc);
         let stack = match self
             .call_inspect(py, "traceback_stack", (tb,))
             .map(|s| s.extract::<Vec<(Py<PyAny>, u32)>>())
