@@ -124,3 +124,24 @@ fn sys_monitoring_is_used_on_3_12_and_later() {
         assert_eq!(probe(&[]), "None\n");
     }
 }
+
+/// A program that traces itself (here pdb.set_trace with its commands in a string) gets its
+/// own trace function as under python3: sleepy steps aside (on 3.13 an active LINE tool made
+/// pdb miss its first stop).
+#[test]
+fn a_program_tracing_itself_runs_as_under_python3() {
+    let mut cmd = Command::new(python());
+    cmd.current_dir(programs()).arg("own_pdb.py");
+    let expected = run_with(cmd, b"", LIMIT);
+    assert_eq!(expected.code, Some(0), "{}", expected.stderr);
+    for extra in [&[][..], &["--settrace"][..]] {
+        let mut cmd = sleepy();
+        cmd.current_dir(programs())
+            .arg("run")
+            .args(extra)
+            .arg("own_pdb.py");
+        let out = run_with(cmd, b"", LIMIT);
+        assert_eq!(out.code, Some(0), "{extra:?}: {}", out.stderr);
+        assert_eq!(out.stdout, expected.stdout, "{extra:?}");
+    }
+}

@@ -312,15 +312,21 @@ unsafe extern "C" fn trampoline(
 
 /// Installs (or removes) the native trace function on the calling thread only.
 pub fn set_trace(_py: Python<'_>, handler: Option<TraceHandler>) {
-    match handler {
+    let func: Option<ffi::Py_tracefunc> = match handler {
         Some(h) => {
             let _ = HANDLER.set(h);
-            // SAFETY: the GIL is held (the token proves it); the trampoline is a valid tracer.
-            unsafe { ffi::PyEval_SetTrace(Some(trampoline), std::ptr::null_mut()) };
+            Some(trampoline)
         }
-        // SAFETY: as above; removing the trace function is always allowed.
-        None => unsafe { ffi::PyEval_SetTrace(None, std::ptr::null_mut()) },
-    }
+        None => None,
+    };
+    #[cfg(Py_3_12)]
+    monitoring::set_trace_own(func);
+    #[cfg(not(Py_3_12))]
+    // SAFETY: the GIL is held (the token proves it); the trampoline is a valid tracer, and
+    // removing the trace function is always allowed.
+    unsafe {
+        ffi::PyEval_SetTrace(func, std::ptr::null_mut())
+    };
 }
 
 /// What a `sys.monitoring` line handler wants done with the event's location.
@@ -358,6 +364,63 @@ mod monitoring {
 
     pub static SETUP: OnceLock<Setup> = OnceLock::new();
 
+    /// sleepy is calling `PyEval_SetTrace` itself (its audit event is not the program's).
+    pub static OWN_SETTRACE: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+    /// The program installed (or removed) a trace function of its own (pdb, a coverage tool):
+    /// sleepy steps aside, as a trace function installed by the program replaces sleepy's on
+    /// 3.11. Both sources at once confuse CPython 3.13's own tracing (pdb.set_trace misses
+    /// its first stop while a LINE tool is active).
+    pub static FOREIGN_TRACER: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    unsafe extern "C" {
+        // Public C API since 3.8 (sysmodule.h); pyo3-ffi leaves it out.
+        fn PySys_AddAuditHook(
+            hook: unsafe extern "C" fn(
+                *const std::ffi::c_char,
+                *mut ffi::PyObject,
+                *mut c_void,
+            ) -> c_int,
+            user_data: *mut c_void,
+        ) -> c_int;
+    }
+
+    /// Notes the program's `sys.settrace` calls (audit event "sys.settrace", raised by every
+    /// `PyEval_SetTrace` on 3.12+).
+    unsafe extern "C" fn audit(
+        event: *const std::ffi::c_char,
+        _args: *mut ffi::PyObject,
+        _user: *mut c_void,
+    ) -> c_int {
+        // SAFETY: CPython passes the event's name as a NUL-terminated string.
+        if unsafe { CStr::from_ptr(event) } == c"sys.settrace"
+            && !OWN_SETTRACE.load(std::sync::atomic::Ordering::Relaxed)
+            && !FOREIGN_TRACER.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            // At once: the program's tracer starts at the very next instruction (3.13's
+            // pdb.set_trace stops on its own line through an instruction event).
+            // SAFETY: audit hooks run with the GIL held.
+            stand_aside(unsafe { Python::assume_attached() });
+        }
+        0
+    }
+
+    pub fn add_audit_hook() -> bool {
+        // SAFETY: the hook is a plain function that never fails; adding one is allowed at any
+        // time after initialisation.
+        unsafe { PySys_AddAuditHook(audit, std::ptr::null_mut()) == 0 }
+    }
+
+    /// `PyEval_SetTrace`, not taken for the program's own.
+    pub fn set_trace_own(func: Option<ffi::Py_tracefunc>) {
+        OWN_SETTRACE.store(true, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: called with the GIL held by the callers (they hold a Python token); the
+        // function, if any, is the trampoline, a valid tracer.
+        unsafe { ffi::PyEval_SetTrace(func, std::ptr::null_mut()) };
+        OWN_SETTRACE.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn outcome(py: Python<'_>, outcome: LineOutcome) -> *mut ffi::PyObject {
         match outcome {
             LineOutcome::Continue => {
@@ -388,6 +451,10 @@ mod monitoring {
         let Some(setup) = SETUP.get() else {
             return outcome(py, LineOutcome::Disable);
         };
+        if FOREIGN_TRACER.load(std::sync::atomic::Ordering::Relaxed) {
+            stand_aside(py);
+            return outcome(py, LineOutcome::Continue);
+        }
         let frame = TracedFrame {
             ptr: std::ptr::null_mut(),
             code,
@@ -493,6 +560,13 @@ mod monitoring {
         }
     }
 
+    /// No more events for sleepy's tool: the program traces itself now.
+    pub fn stand_aside(py: Python<'_>) {
+        if let Ok(mon) = py.import("sys").and_then(|s| s.getattr("monitoring")) {
+            let _ = mon.call_method1("set_events", (TOOL, 0));
+        }
+    }
+
     pub fn make_callback<'py>(
         py: Python<'py>,
         name: &'static CStr,
@@ -566,6 +640,7 @@ pub fn setup_line_monitoring(
             mon.call_method1("register_callback", (monitoring::TOOL, resume, &on_start))?;
             wanted |= start | resume;
         }
+        monitoring::add_audit_hook();
         let _ = monitoring::SETUP.set(monitoring::Setup {
             handler,
             user,
@@ -591,16 +666,19 @@ pub fn monitor_lines(py: Python<'_>, on: bool) -> PyResult<()> {
         let Some(setup) = monitoring::SETUP.get() else {
             return Ok(());
         };
+        if monitoring::FOREIGN_TRACER.load(std::sync::atomic::Ordering::Relaxed) {
+            // The program's own trace function stays; sleepy sees nothing more.
+            monitoring::stand_aside(py);
+            return Ok(());
+        }
         let mon = py.import("sys")?.getattr("monitoring")?;
         if on {
-            // SAFETY: the GIL is held (the token proves it); removing the trace function is
-            // always allowed, also from inside it.
-            unsafe { ffi::PyEval_SetTrace(None, std::ptr::null_mut()) };
+            // Removing the trace function is always allowed, also from inside it.
+            monitoring::set_trace_own(None);
             mon.call_method1("set_events", (monitoring::TOOL, setup.events))?;
         } else {
             mon.call_method1("set_events", (monitoring::TOOL, 0))?;
-            // SAFETY: as above; the trampoline is a valid tracer.
-            unsafe { ffi::PyEval_SetTrace(Some(trampoline), std::ptr::null_mut()) };
+            monitoring::set_trace_own(Some(trampoline));
         }
         Ok(())
     }
