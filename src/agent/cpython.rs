@@ -161,6 +161,15 @@ impl<'a> TracedFrame<'a> {
         }
     }
 
+    /// The code object a `sys.monitoring` event named (None for a trace-function event).
+    pub fn event_code<'py>(&self, py: Python<'py>) -> Option<Borrowed<'a, 'py, PyAny>> {
+        if self.code.is_null() {
+            return None;
+        }
+        // SAFETY: the event's code object is alive for the duration of the event.
+        Some(unsafe { Borrowed::from_ptr(py, self.code) })
+    }
+
     /// An address that identifies the frame while it lives (compare, never dereference).
     pub fn id(&self) -> usize {
         self.frame_ptr() as usize

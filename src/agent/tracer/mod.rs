@@ -147,6 +147,9 @@ pub struct Tracer {
     monitoring: bool,
     /// `sys.monitoring` is set up for sleepy (3.12+).
     can_monitor: bool,
+    /// The user code object of the last monitored line event, held so its address stays its
+    /// own: the next line event in it needs no code lookup.
+    last_user_code: (usize, Option<Py<PyAny>>),
     any_breaks: bool,
     run_mode: RunMode,
     /// Why the next stop happens, when something other than stepping asked for it.
@@ -299,8 +302,29 @@ pub fn handle_line<'a, 'py>(py: Python<'py>, frame: TracedFrame<'a>) -> cpython:
         let Some(tracer) = guard.as_mut() else {
             return cpython::LineOutcome::Continue;
         };
-        if !tracer.code_info(py, frame).user {
-            return cpython::LineOutcome::Disable;
+        let code = frame.event_code(py);
+        let code_id = code.as_ref().map_or(0, |c| c.as_ptr() as usize);
+        if code_id != 0 && code_id == tracer.last_user_code.0 {
+            // The same user code as the last line event (kept alive by the tracer, so the
+            // address cannot have been reused): the quiet path of `on_event`'s line event,
+            // without looking the code up again.
+            let line = frame.line();
+            if line < crate::rewrite::MARKER_BASE
+                && tracer.after_marker.0 == 0
+                && tracer.quiet
+                && tracer.restore.is_none()
+                && tracer.tick + 1 < tracer.attention
+            {
+                tracer.tick += 1;
+                return cpython::LineOutcome::Continue;
+            }
+        } else {
+            if !tracer.code_info(py, frame).user {
+                return cpython::LineOutcome::Disable;
+            }
+            if let Some(code) = code {
+                tracer.last_user_code = (code_id, Some(code.to_owned().unbind()));
+            }
         }
         let result = tracer.on_event(py, frame, TraceEvent::Line);
         tracer.sync_source(py);
@@ -356,6 +380,7 @@ impl Tracer {
             lines_only: false,
             monitoring: false,
             can_monitor: false,
+            last_user_code: (0, None),
             any_breaks: false,
             run_mode,
             pending: None,

@@ -219,6 +219,7 @@ impl Tracer {
                 tt.schedule.ticks_per_interval()
             };
             let near = !fresh && timeline::near_known(&tt.known, self.tick, spacing);
+            let before = tt.pauses.len();
             if near {
                 tt.schedule.taken(self.tick);
             } else if let Some((plan, stream)) = self.fork_checkpoint(&frame.object(py)) {
@@ -233,6 +234,20 @@ impl Tracer {
                     Adopted::Run => None,
                 };
                 return Some(result);
+            } else if let Some(tt) = self.tt.as_deref()
+                && fresh
+                && tt.pauses.len() != before
+            {
+                // The first checkpoint of a new timeline: the front end takes it into its
+                // timeline before anything the program does next (a fast run can finish before
+                // the checkpoint's process has introduced itself, and `goto` into the new
+                // timeline would find no checkpoint of it). Later ones need no wait: an
+                // earlier one of the same timeline serves until they arrive.
+                let message = AgentMessage::CheckpointTaken {
+                    tick: self.tick,
+                    epoch: tt.epoch,
+                };
+                let _ = self.channel.send(&message);
             }
         }
         self.refresh_attention();
