@@ -172,6 +172,8 @@ static SETTRACE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 
 #[pyfunction]
 fn start_tracing(py: Python<'_>) -> PyResult<()> {
+    // Switching tracing on reads the clock inside CPython: not the program's input.
+    let _pause = replay::pause();
     // The frames already running are sleepy's own: they must never report lines.
     let mut frame = py.import("sys")?.call_method1("_getframe", (0,))?;
     while !frame.is_none() {
@@ -189,6 +191,7 @@ fn start_tracing(py: Python<'_>) -> PyResult<()> {
 
 #[pyfunction]
 fn stop_tracing(py: Python<'_>) {
+    let _pause = replay::pause();
     cpython::stop_all_events(py);
 }
 

@@ -455,6 +455,9 @@ impl Tracer {
         if want == self.monitoring {
             return;
         }
+        // CPython reads the clock while it re-instruments code: that read is sleepy's, not the
+        // program's, and must not enter the record (a replay switches at other places).
+        let _pause = crate::agent::replay::pause();
         if !want {
             // Frames that started while monitoring had no call event, so their f_trace_lines
             // was never turned off: library frames on the stack must not report lines.
