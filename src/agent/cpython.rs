@@ -364,6 +364,7 @@ mod monitoring {
 
     pub struct Setup {
         pub handler: LineHandler,
+        #[cfg(Py_3_13)]
         pub user: UserCheck,
         /// `sys.monitoring.DISABLE`, returned to turn a location's event off.
         pub disable: Py<PyAny>,
@@ -545,6 +546,7 @@ mod monitoring {
     /// (it takes these events); with them on, both sources see the same line events (a
     /// lambda's, a class body's, a generator expression's first line). Library code turns its
     /// location off at once.
+    #[cfg(Py_3_13)]
     pub unsafe extern "C" fn on_start(
         _module: *mut ffi::PyObject,
         args: *mut *mut ffi::PyObject,
@@ -650,8 +652,11 @@ pub fn setup_line_monitoring(
             wanted |= start | resume;
         }
         monitoring::add_audit_hook();
+        #[cfg(not(Py_3_13))]
+        let _ = user;
         let _ = monitoring::SETUP.set(monitoring::Setup {
             handler,
+            #[cfg(Py_3_13)]
             user,
             disable: mon.getattr("DISABLE")?.unbind(),
             events: wanted,
