@@ -91,6 +91,13 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A directory of its own holding one of the programs: what it writes (snapshots) stays there.
+fn program_alone(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(env_programs().join(name), dir.path().join(name)).unwrap();
+    dir
+}
+
 /// The venv's site-packages, as its own interpreter reports it.
 fn site_packages(venv: &Path) -> String {
     let out = Command::new(venv.join("bin/python3"))
@@ -592,12 +599,7 @@ fn asyncio_steps_through_awaits() {
 /// the loop has ended, the same session suspends and the file resumes to the same output.
 #[test]
 fn asyncio_suspend_in_a_coroutine_is_refused_and_works_after_the_loop() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        env_programs().join("asyncio_steps.py"),
-        dir.path().join("asyncio_steps.py"),
-    )
-    .unwrap();
+    let dir = program_alone("asyncio_steps.py");
     let t = session(
         dir.path(),
         &[],
@@ -633,12 +635,7 @@ fn asyncio_suspend_in_a_coroutine_is_refused_and_works_after_the_loop() {
 /// rounds resumed one after the other print exactly what python3 prints.
 #[test]
 fn asyncio_quota_suspends_between_event_loop_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        env_programs().join("asyncio_rounds.py"),
-        dir.path().join("asyncio_rounds.py"),
-    )
-    .unwrap();
+    let dir = program_alone("asyncio_rounds.py");
     let py = python_in(Path::new(python()), dir.path(), &[], &["asyncio_rounds.py"]);
     let mut all = String::new();
     let first = sleepy_in(
@@ -675,12 +672,7 @@ fn asyncio_quota_suspends_between_event_loop_runs() {
 /// to its end with python3's output, and sleepy says that no snapshot was written.
 #[test]
 fn asyncio_quota_inside_one_short_loop_runs_to_the_end_and_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        env_programs().join("asyncio_serve.py"),
-        dir.path().join("asyncio_serve.py"),
-    )
-    .unwrap();
+    let dir = program_alone("asyncio_serve.py");
     let out = sleepy_in(
         dir.path(),
         &[],
