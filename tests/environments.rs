@@ -261,20 +261,6 @@ const PYTEST_PINNED: &[(&str, &str)] = &[
     ("Pygments", "2.21.0"),
 ];
 
-/// Words in pip's output that mean the package index could not be reached.
-const UNREACHABLE: &[&str] = &[
-    "NewConnectionError",
-    "Failed to establish a new connection",
-    "Temporary failure in name resolution",
-    "Name or service not known",
-    "Network is unreachable",
-    "Connection refused",
-    "ConnectTimeoutError",
-    "Read timed out",
-    "ProxyError",
-    "No matching distribution found",
-];
-
 enum Setup {
     Ready(PathBuf),
     Unreachable(String),
@@ -370,7 +356,12 @@ fn make_pytest_venv() -> Setup {
     );
     if !pip.status.success() {
         let _ = std::fs::remove_dir_all(&partial);
-        if UNREACHABLE.iter().any(|w| text.contains(w)) {
+        if common::PIP_UNREACHABLE
+            .iter()
+            // Offline, pip retries and then finds no distribution of the pinned version.
+            .chain(&["No matching distribution found"])
+            .any(|w| text.contains(w))
+        {
             return Setup::Unreachable(text);
         }
         return Setup::Failed(format!("pip install {} failed:\n{text}", pins.join(" ")));

@@ -520,19 +520,6 @@ fn report(venv: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Words in pip's output that mean the package index could not be reached.
-const UNREACHABLE: &[&str] = &[
-    "NewConnectionError",
-    "Failed to establish a new connection",
-    "Temporary failure in name resolution",
-    "Name or service not known",
-    "Network is unreachable",
-    "Connection refused",
-    "ConnectTimeoutError",
-    "Read timed out",
-    "ProxyError",
-];
-
 /// The virtualenv, made once per test process (and reused across runs while valid).
 enum Setup {
     Ready(PathBuf),
@@ -608,7 +595,7 @@ fn make_venv() -> Result<Setup, String> {
     );
     if !pip.status.success() {
         let _ = std::fs::remove_dir_all(&partial);
-        if UNREACHABLE.iter().any(|w| text.contains(w)) {
+        if common::PIP_UNREACHABLE.iter().any(|w| text.contains(w)) {
             return Ok(Setup::Unreachable(text));
         }
         return Err(format!("pip install {} failed:\n{text}", pins.join(" ")));

@@ -152,3 +152,17 @@ pub fn agents_in(dir: &Path) -> Vec<u32> {
         })
         .collect()
 }
+
+/// Words in pip's output that mean the package index could not be reached (the tests that build
+/// a virtualenv from the index say so loudly and check nothing, rather than fail).
+pub const PIP_UNREACHABLE: &[&str] = &[
+    "NewConnectionError",
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "Network is unreachable",
+    "Connection refused",
+    "ConnectTimeoutError",
+    "Read timed out",
+    "ProxyError",
+];
